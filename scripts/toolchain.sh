@@ -1,0 +1,70 @@
+# shellcheck shell=bash
+# Sourced by scripts/quickstart.sh and scripts/test.sh.
+#
+# Makes Node >= 22.12 and the pinned pnpm available on PATH, then installs the workspace.
+# Missing tools are fetched from the npm registry into .toolchain/ (no root, nothing global);
+# a second run finds them there and does nothing. Needs only some `npm` (Node 20 is fine).
+
+DSTACK_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DSTACK_TOOLCHAIN="${DSTACK_TOOLCHAIN_DIR:-$DSTACK_ROOT/.toolchain}"
+DSTACK_NODE_VERSION="22.23.3"
+DSTACK_PNPM_VERSION="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$DSTACK_ROOT/package.json")"
+
+toolchain_log() { printf '[toolchain] %s\n' "$*" >&2; }
+
+toolchain_die() {
+  printf '[toolchain] error: %s\n' "$*" >&2
+  exit 1
+}
+
+# True when `node` on PATH is at least 22.12.
+toolchain_node_ok() {
+  command -v node >/dev/null 2>&1 &&
+    node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=12)?0:1)' 2>/dev/null
+}
+
+toolchain_pnpm_ok() {
+  command -v pnpm >/dev/null 2>&1 && [ "$(pnpm --version 2>/dev/null)" = "$DSTACK_PNPM_VERSION" ]
+}
+
+# The npm package that carries a Node binary for this machine: node-<os>-<arch>.
+toolchain_node_package() {
+  local os arch
+  case "$(uname -s)" in
+    Linux) os=linux ;;
+    Darwin) os=darwin ;;
+    *) toolchain_die "unsupported OS $(uname -s): install Node >= 22.12 yourself and re-run" ;;
+  esac
+  case "$(uname -m)" in
+    x86_64 | amd64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) toolchain_die "unsupported CPU $(uname -m): install Node >= 22.12 yourself and re-run" ;;
+  esac
+  printf 'node-%s-%s' "$os" "$arch"
+}
+
+toolchain_ensure() {
+  local node_pkg wanted=()
+  node_pkg="$(toolchain_node_package)"
+  export PATH="$DSTACK_TOOLCHAIN/node_modules/$node_pkg/bin:$DSTACK_TOOLCHAIN/node_modules/.bin:$PATH"
+
+  toolchain_node_ok || wanted+=("$node_pkg@$DSTACK_NODE_VERSION")
+  toolchain_pnpm_ok || wanted+=("pnpm@$DSTACK_PNPM_VERSION")
+  if [ "${#wanted[@]}" -gt 0 ]; then
+    command -v npm >/dev/null 2>&1 || toolchain_die "npm not found: install any Node.js with npm, then re-run"
+    toolchain_log "fetching ${wanted[*]} from the npm registry into $DSTACK_TOOLCHAIN"
+    mkdir -p "$DSTACK_TOOLCHAIN"
+    [ -f "$DSTACK_TOOLCHAIN/package.json" ] || printf '{"private":true}\n' >"$DSTACK_TOOLCHAIN/package.json"
+    npm install --prefix "$DSTACK_TOOLCHAIN" --no-audit --no-fund --loglevel=error "${wanted[@]}" >&2 ||
+      toolchain_die "npm install ${wanted[*]} failed"
+    hash -r
+    toolchain_node_ok || toolchain_die "node $(node -v 2>/dev/null) is still older than 22.12 after the install"
+    toolchain_pnpm_ok || toolchain_die "pnpm $DSTACK_PNPM_VERSION is not runnable after the install"
+  fi
+  toolchain_log "node $(node -v), pnpm $(pnpm --version)"
+
+  # pnpm must not try to reach corepack or update itself; the lockfile is the source of truth.
+  export COREPACK_ENABLE_STRICT=0 npm_config_update_notifier=false
+  (cd "$DSTACK_ROOT" && pnpm install --frozen-lockfile --prefer-offline --reporter=silent >&2) ||
+    toolchain_die "pnpm install failed"
+}
