@@ -1,0 +1,74 @@
+// @dstack/brain-schema: the team brain's schema, drivers, migrations and typed operations.
+
+export { introspectSchema, type LiveColumn, renderDatabaseModule } from './codegen.ts'
+export {
+  type BrainConfig,
+  brainConfigSchema,
+  type EmbeddedBrainConfig,
+  embeddedBrainConfigSchema,
+  type PostgresBrainConfig,
+  postgresBrainConfigSchema,
+  redactUrl,
+} from './config.ts'
+export type * from './database.generated.ts'
+export { rowSchemas } from './database.generated.ts'
+export { type BrainDriver, driverFor, embeddedDriver, postgresDriver } from './drivers.ts'
+export {
+  type EmbeddedLocation,
+  type EmbeddedServerInfo,
+  type EmbeddedServerStatus,
+  type EnsureEmbeddedOptions,
+  embeddedServerStatus,
+  ensureEmbeddedServer,
+  socketAccepts,
+  stopEmbeddedServer,
+} from './embedded/launcher.ts'
+export { type EmbeddedPaths, embeddedPaths, type ServerState } from './embedded/paths.ts'
+export {
+  AppendOnlyError,
+  BrainError,
+  BrainUnavailableError,
+  KnowledgeConflictError,
+  SchemaNotReadyError,
+  translateError,
+} from './errors.ts'
+export {
+  agentHandle,
+  featureName,
+  hunk,
+  type Input,
+  type InputTable,
+  InvalidInputError,
+  inputSchemas,
+  knowledgeState,
+  parseInput,
+  repoPath,
+  workspaceName,
+} from './inputs.ts'
+export {
+  bundledMigrationsDir,
+  loadMigrations,
+  type Migration,
+  migrationChecksum,
+} from './migrate/migrations.ts'
+export {
+  type AppliedMigration,
+  type MigrateResult,
+  type MigrationPlan,
+  ModifiedMigrationError,
+  migrate,
+  migrationStatus,
+} from './migrate/runner.ts'
+export { type Brain, type OpenBrainOptions, openBrain } from './open-brain.ts'
+export {
+  ensureBranch,
+  ensureFeature,
+  ensureFile,
+  ensureRepo,
+  expireStalePresence,
+  nextDecisionNumber,
+  registerAgent,
+} from './ops/registry.ts'
+export { recordSampleActivity, SAMPLE_REPO, type SampleActivity } from './ops/sample.ts'
+export { type BrainSummary, brainSummary } from './ops/summary.ts'
+export { BRAIN_SCHEMA_VERSION } from './version.ts'

@@ -1,0 +1,5 @@
+import { execFileSync } from 'node:child_process'
+
+export default function setup() {
+  execFileSync(process.execPath, [new URL('../../scripts/sync-migrations.ts', import.meta.url).pathname])
+}
