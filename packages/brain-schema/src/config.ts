@@ -1,3 +1,4 @@
+import { postgresUrl } from '@dstack/config'
 import { z } from 'zod'
 
 /** An embedded brain: one PGlite database under `dataDir`, served to every process by one local server. */
@@ -14,10 +15,7 @@ export const embeddedBrainConfigSchema = z.strictObject({
 /** Any Postgres 15+ by URL: a local server, or a Supabase project's connection string. */
 export const postgresBrainConfigSchema = z.strictObject({
   driver: z.literal('postgres'),
-  url: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
-    .refine((value) => URL.canParse(value), 'is not a valid URL'),
+  url: postgresUrl,
   poolSize: z.number().int().min(1).max(100).optional(),
 })
 

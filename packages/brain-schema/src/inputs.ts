@@ -1,3 +1,4 @@
+import { agentHandle } from '@dstack/config'
 import type { Insertable } from 'kysely'
 import { z } from 'zod'
 import type { Database } from './database.generated.ts'
@@ -6,13 +7,7 @@ import { BrainError } from './errors.ts'
 // Validation at the boundary, mirroring the SQL checks so bad input is refused with a readable message before it
 // reaches the database (whose constraints stay as the last line of defence).
 
-/** A teammate handle: the attribution key on every row. */
-export const agentHandle = z
-  .string()
-  .regex(
-    /^[a-z0-9][a-z0-9._-]{0,62}$/,
-    'an agent handle is 1-63 lowercase letters, digits, dots, underscores or dashes, starting with a letter or digit',
-  )
+export { agentHandle }
 
 const id = z.uuid()
 const title = z.string().trim().min(1).max(300)

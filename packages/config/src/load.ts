@@ -1,0 +1,229 @@
+import { readFileSync, statSync } from 'node:fs'
+import { homedir, hostname, userInfo } from 'node:os'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { writeFileAtomic } from '@dstack/daemon'
+import { Document, isNode, LineCounter, parseDocument } from 'yaml'
+import type { z } from 'zod'
+import { ConfigError } from './errors.ts'
+import { agentHandle, handleFromUsername } from './identity.ts'
+import { type ConfigFile, configFileSchema, postgresUrl } from './schema.ts'
+
+/** The brain a machine is configured to use, with paths expanded: what `openBrain` takes. */
+export type ResolvedBrain =
+  | { driver: 'embedded'; dataDir: string; socketDir?: string; idleTimeoutMs?: number }
+  | { driver: 'postgres'; url: string; poolSize?: number }
+
+export type Source = 'file' | 'env' | 'default'
+
+export interface DstackConfig {
+  /** ~/.dstack, or DSTACK_HOME. */
+  home: string
+  /** The config file's path (it may not exist). */
+  path: string
+  exists: boolean
+  agent: { id: string; displayName: string; email: string | null; source: Source }
+  machine: string
+  brain: ResolvedBrain
+  brainSource: Source
+  /** Things that work but should be fixed (a config file others can read). */
+  warnings: string[]
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv
+  homeDir?: string
+  /** For the default agent handle; defaults to the OS user. */
+  username?: string
+}
+
+/**
+ * Expands `~` and makes a path absolute (relative paths are relative to `base`).
+ *
+ * @example
+ * expandPath('~/.dstack/brain', '/home/me', '/etc') // '/home/me/.dstack/brain'
+ */
+export function expandPath(path: string, homeDir: string, base: string): string {
+  if (path === '~') return homeDir
+  if (path.startsWith('~/')) return join(homeDir, path.slice(2))
+  return isAbsolute(path) ? path : resolve(base, path)
+}
+
+/** Where dstack keeps its per-machine state: DSTACK_HOME or ~/.dstack. */
+export function dstackHome(env: NodeJS.ProcessEnv = process.env, homeDir = homedir()): string {
+  return env.DSTACK_HOME ? expandPath(env.DSTACK_HOME, homeDir, process.cwd()) : join(homeDir, '.dstack')
+}
+
+/** The config file to read: DSTACK_CONFIG or <home>/config.yaml. */
+export function configPath(env: NodeJS.ProcessEnv = process.env, homeDir = homedir()): string {
+  return env.DSTACK_CONFIG
+    ? expandPath(env.DSTACK_CONFIG, homeDir, process.cwd())
+    : join(dstackHome(env, homeDir), 'config.yaml')
+}
+
+function issues(error: z.ZodError, where: (path: PropertyKey[]) => string): string[] {
+  return error.issues.map((issue) => {
+    // An unknown key is reported on its parent: point at the key itself.
+    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path
+    return `${where(path)}${issue.path.join('.') || '(top level)'}: ${issue.message}`
+  })
+}
+
+/** Parses config.yaml text; problems name file:line:col and the key. */
+function parseConfigText(text: string, path: string): ConfigFile {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true })
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      path,
+      doc.errors.map(
+        (e) =>
+          `line ${e.linePos?.[0].line ?? '?'}, column ${e.linePos?.[0].col ?? '?'}: ${e.message.split('\n')[0]}`,
+      ),
+    )
+  }
+  const value = doc.toJS() ?? {}
+  const result = configFileSchema.safeParse(value)
+  if (result.success) return result.data
+  const where = (issuePath: PropertyKey[]) => {
+    // Point at the offending value, or at the closest enclosing key that exists.
+    for (let depth = issuePath.length; depth >= 0; depth--) {
+      const node = doc.getIn(issuePath.slice(0, depth) as string[], true)
+      if (isNode(node) && node.range) {
+        const { line, col } = lines.linePos(node.range[0])
+        return `line ${line}, column ${col}: `
+      }
+    }
+    return ''
+  }
+  throw new ConfigError(path, issues(result.error, where))
+}
+
+function fromEnv<T>(name: string, value: string | undefined, schema: z.ZodType<T>): T | undefined {
+  if (value === undefined || value === '') return undefined
+  const parsed = schema.safeParse(value)
+  if (!parsed.success)
+    throw new ConfigError(
+      `environment variable ${name}`,
+      parsed.error.issues.map((i) => i.message),
+    )
+  return parsed.data
+}
+
+/**
+ * Loads the machine's configuration: config.yaml if present, then DSTACK_* environment overrides, then defaults
+ * (the embedded brain under ~/.dstack/brain, the OS user as agent). Throws ConfigError naming file, line and key.
+ *
+ * Environment: DSTACK_HOME, DSTACK_CONFIG, DSTACK_AGENT, DSTACK_MACHINE, DSTACK_BRAIN_URL (a Postgres brain),
+ * DSTACK_BRAIN_DIR (an embedded brain's data directory), DSTACK_BRAIN_SOCKET_DIR.
+ *
+ * @example
+ * const config = loadConfig()
+ * const brain = await openBrain(config.brain)
+ */
+export function loadConfig(options: LoadConfigOptions = {}): DstackConfig {
+  const env = options.env ?? process.env
+  const homeDir = options.homeDir ?? homedir()
+  const home = dstackHome(env, homeDir)
+  const path = configPath(env, homeDir)
+  const warnings: string[] = []
+
+  let text: string | null = null
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== 'ENOENT') throw new ConfigError(path, [`cannot read: ${(error as Error).message}`])
+  }
+  const file = text === null ? {} : parseConfigText(text, path)
+  if (text !== null) {
+    const mode = statSync(path).mode & 0o777
+    if (mode & 0o077) {
+      warnings.push(`${path} can be read by other users (mode ${mode.toString(8)}): run chmod 600 ${path}`)
+    }
+  }
+
+  const envAgent = fromEnv('DSTACK_AGENT', env.DSTACK_AGENT, agentHandle)
+  const username = options.username ?? userInfo().username
+  const agentId = envAgent ?? file.agent ?? handleFromUsername(username)
+  const agentSource: Source = envAgent ? 'env' : file.agent ? 'file' : 'default'
+
+  const envUrl = fromEnv('DSTACK_BRAIN_URL', env.DSTACK_BRAIN_URL, postgresUrl)
+  const envDir = env.DSTACK_BRAIN_DIR || undefined
+  if (envUrl && envDir) {
+    throw new ConfigError('environment', [
+      'set DSTACK_BRAIN_URL (a Postgres brain) or DSTACK_BRAIN_DIR (embedded), not both',
+    ])
+  }
+  const base = dirname(path)
+  const fileBrain = file.brain
+  let brain: ResolvedBrain
+  let brainSource: Source
+  if (envUrl) {
+    brain = { driver: 'postgres', url: envUrl }
+    brainSource = 'env'
+  } else if (fileBrain?.driver === 'postgres' && !envDir) {
+    brain = {
+      driver: 'postgres',
+      url: fileBrain.url,
+      ...(fileBrain.pool_size ? { poolSize: fileBrain.pool_size } : {}),
+    }
+    brainSource = 'file'
+  } else {
+    const embedded = fileBrain?.driver === 'embedded' ? fileBrain : undefined
+    const socketDir = env.DSTACK_BRAIN_SOCKET_DIR || embedded?.socket_dir
+    brain = {
+      driver: 'embedded',
+      dataDir: expandPath(envDir ?? embedded?.data_dir ?? join(home, 'brain'), homeDir, base),
+      ...(socketDir ? { socketDir: expandPath(socketDir, homeDir, base) } : {}),
+      ...(embedded?.idle_timeout_minutes
+        ? { idleTimeoutMs: Math.round(embedded.idle_timeout_minutes * 60_000) }
+        : {}),
+    }
+    brainSource = envDir ? 'env' : embedded ? 'file' : 'default'
+  }
+
+  return {
+    home,
+    path,
+    exists: text !== null,
+    agent: {
+      id: agentId,
+      displayName: file.display_name ?? agentId,
+      email: file.email ?? null,
+      source: agentSource,
+    },
+    machine: env.DSTACK_MACHINE || file.machine || hostname(),
+    brain,
+    brainSource,
+    warnings,
+  }
+}
+
+/**
+ * Sets keys in config.yaml, keeping the rest of the file (comments included). The result is validated before
+ * anything is written, and written atomically with mode 0600: a bad value leaves the old file as it was.
+ *
+ * @example
+ * updateConfigFile(configPath(), { agent: 'alice', display_name: 'Alice' })
+ */
+export function updateConfigFile(path: string, changes: Partial<ConfigFile>): ConfigFile {
+  let text = ''
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  const doc = text.trim() ? parseDocument(text) : new Document({})
+  if (doc.errors.length > 0) parseConfigText(text, path) // throws the line-numbered error
+  if (!text.trim())
+    doc.commentBefore =
+      ' dstack configuration (keep it mode 0600). Keys: agent, display_name, email, machine, brain.'
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined) doc.delete(key)
+    else doc.set(key, value)
+  }
+  const next = doc.toString()
+  const validated = parseConfigText(next, path)
+  writeFileAtomic(path, next, { mode: 0o600 })
+  return validated
+}
