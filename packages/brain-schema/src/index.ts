@@ -32,6 +32,7 @@ export {
   SchemaNotReadyError,
   translateError,
 } from './errors.ts'
+export { type Check, type CheckStatus, checkAgent, checkSchema, diagnoseBrain } from './health.ts'
 export {
   agentHandle,
   featureName,
@@ -53,6 +54,7 @@ export {
 } from './migrate/migrations.ts'
 export {
   type AppliedMigration,
+  assertSchemaReady,
   type MigrateResult,
   type MigrationPlan,
   ModifiedMigrationError,
@@ -71,4 +73,7 @@ export {
 } from './ops/registry.ts'
 export { recordSampleActivity, SAMPLE_REPO, type SampleActivity } from './ops/sample.ts'
 export { type BrainSummary, brainSummary } from './ops/summary.ts'
+export { resetBrain } from './reset.ts'
+export { type BrainStatus, brainStatus } from './status.ts'
+export { type BrainUpResult, brainDown, brainUp } from './up.ts'
 export { BRAIN_SCHEMA_VERSION } from './version.ts'

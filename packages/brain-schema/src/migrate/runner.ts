@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import type { Database } from '../database.generated.ts'
+import { SchemaNotReadyError } from '../errors.ts'
 import { loadMigrations, type Migration } from './migrations.ts'
 
 /** A row of dstack.schema_migrations. */
@@ -162,4 +163,21 @@ export async function migrate(
     })
   }
   return { plan: await migrationStatus(db, migrations), ran }
+}
+
+/**
+ * Throws SchemaNotReadyError unless every migration is applied and unmodified: call before writing, so a stale
+ * schema fails with the fix instead of a confusing SQL error.
+ *
+ * @example
+ * await assertSchemaReady(brain.db) // throws: the brain's schema is not ready: 5 migration(s) pending ...
+ */
+export async function assertSchemaReady(db: Kysely<Database>): Promise<void> {
+  const plan = await migrationStatus(db)
+  if (plan.modified.length > 0) throw new ModifiedMigrationError(plan.modified)
+  if (plan.pending.length > 0) {
+    throw new SchemaNotReadyError(
+      `the brain's schema is not ready: ${plan.pending.length} migration(s) pending. Run \`dstack brain up\` (or \`dstack brain migrate\`)`,
+    )
+  }
 }
