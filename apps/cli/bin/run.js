@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// dstack's entry point. Checked first so an old Node fails with a fix, not a syntax error deep in a dependency.
+const [major, minor] = process.versions.node.split('.').map(Number)
+if (major < 22 || (major === 22 && minor < 12)) {
+  console.error(
+    `dstack needs Node 22.12 or newer; this is ${process.version}. Install a newer Node, or run dstack through the repository's scripts/quickstart.sh, which brings one.`,
+  )
+  process.exit(1)
+}
+const { execute } = await import('@oclif/core')
+await execute({ dir: import.meta.url })
