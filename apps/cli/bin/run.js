@@ -7,5 +7,10 @@ if (major < 22 || (major === 22 && minor < 12)) {
   )
   process.exit(1)
 }
+// Cache compiled code on disk (Node 22.1+): later runs skip most of the parse/compile of our dependencies.
+const { enableCompileCache } = await import('node:module')
+enableCompileCache?.()
+// Piped output is read by programs and agents: do not wrap errors and help at 80 columns.
+if (!process.stderr.isTTY && !process.env.OCLIF_COLUMNS) process.env.OCLIF_COLUMNS = '10000'
 const { execute } = await import('@oclif/core')
 await execute({ dir: import.meta.url })

@@ -82,6 +82,14 @@ describe.each(DRIVERS)('migration runner on %s', (kind) => {
     expect(after.rows[0]!.n).toBe(policies.rows[0]!.n)
   })
 
+  it('supabase/seed.sql applies on top of the migrations, twice without harm', async () => {
+    const seed = readFileSync(new URL('../../../supabase/seed.sql', import.meta.url), 'utf8')
+    await sql.raw(seed).execute(t.brain.db)
+    await sql.raw(seed).execute(t.brain.db)
+    const agent = await t.brain.db.selectFrom('agents').select('id').where('id', '=', 'demo').execute()
+    expect(agent).toEqual([{ id: 'demo' }])
+  })
+
   it('refuses to run when an applied migration was modified, and changes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dstack-mig-'))
     try {

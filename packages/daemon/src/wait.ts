@@ -2,8 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface WaitForOptions {
   timeoutMs: number
-  /** Delay between attempts; default 20 ms, doubling up to 250 ms. */
+  /** Delay between attempts; default 20 ms, doubling up to `maxIntervalMs`. */
   intervalMs?: number
+  /** Longest delay between attempts; default 250 ms. Lower it when the caller is waiting on the result. */
+  maxIntervalMs?: number
   /** What we were waiting for, for the timeout message. */
   what: string
 }
@@ -27,6 +29,6 @@ export async function waitFor<T>(
     if (Date.now() >= deadline)
       throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}`)
     await sleep(Math.min(interval, Math.max(1, deadline - Date.now())))
-    interval = Math.min(interval * 2, 250)
+    interval = Math.min(interval * 2, options.maxIntervalMs ?? 250)
   }
 }

@@ -33,6 +33,12 @@ function exitCodeFor(error: unknown): ExitCode | undefined {
 export abstract class DstackCommand extends Command {
   static override enableJsonFlag = true
 
+  /** Parses before run() so unknown flags and arguments are refused (exit 2) even by commands that take none. */
+  protected override async init(): Promise<void> {
+    await super.init()
+    await this.parse(this.ctor)
+  }
+
   /** The machine's configuration; config warnings go to stderr. */
   protected settings(): DstackConfig {
     const config = loadConfig()

@@ -97,7 +97,12 @@ export async function ensureEmbeddedServer(options: EnsureEmbeddedOptions): Prom
       }
       return undefined
     },
-    { timeoutMs, what: `the embedded brain server in ${paths.dataDir} (log: ${paths.logFile})` },
+    // A caller is waiting: poll the socket often (a failed connect costs microseconds).
+    {
+      timeoutMs,
+      maxIntervalMs: 25,
+      what: `the embedded brain server in ${paths.dataDir} (log: ${paths.logFile})`,
+    },
   )
   return { paths, started: exitCode === undefined }
 }

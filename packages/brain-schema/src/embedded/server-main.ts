@@ -54,12 +54,34 @@ async function shutdown(reason: string, code: number): Promise<never> {
   process.exit(code)
 }
 
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.on(signal, () => void shutdown(signal, 0))
+}
+process.on('uncaughtException', (error) => {
+  log(`uncaught: ${error.stack}`)
+  void shutdown('uncaught exception', 1)
+})
+process.on('unhandledRejection', (error) => {
+  log(`unhandled rejection: ${(error as Error)?.stack ?? String(error)}`)
+  void shutdown('unhandled rejection', 1)
+})
+
 // Created once the server is up, so opening the database does not count as idle time.
 let idle: IdleTimer | undefined
 let endConnected: (() => void) | undefined
 
 try {
   const started = Date.now()
+  // Written before the socket exists, so whoever can connect can also read who is serving.
+  const state: ServerState = {
+    ...currentProcess(),
+    version: BRAIN_SCHEMA_VERSION,
+    startedAt: new Date(started).toISOString(),
+    socketPath: paths.socketPath,
+    dataDir: paths.dataDir,
+    idleTimeoutMs,
+  }
+  writeFileAtomic(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`)
   server = await EmbeddedBrainServer.start({
     pgdataDir: paths.pgdataDir,
     socketPath: paths.socketPath,
@@ -72,15 +94,6 @@ try {
       }
     },
   })
-  const state: ServerState = {
-    ...currentProcess(),
-    version: BRAIN_SCHEMA_VERSION,
-    startedAt: server.startedAt.toISOString(),
-    socketPath: paths.socketPath,
-    dataDir: paths.dataDir,
-    idleTimeoutMs,
-  }
-  writeFileAtomic(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`)
   idle = new IdleTimer(idleTimeoutMs, () => void shutdown(`idle for ${idleTimeoutMs} ms`, 0))
   if (server.stats().connections > 0) endConnected = idle.begin()
   log(`serving ${paths.pgdataDir} on ${paths.socketPath} (opened in ${Date.now() - started} ms)`)
@@ -88,15 +101,3 @@ try {
   log(`failed to start: ${(error as Error).stack}`)
   await shutdown('start failed', 1)
 }
-
-for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-  process.on(signal, () => void shutdown(signal, 0))
-}
-process.on('uncaughtException', (error) => {
-  log(`uncaught: ${error.stack}`)
-  void shutdown('uncaught exception', 1)
-})
-process.on('unhandledRejection', (error) => {
-  log(`unhandled rejection: ${(error as Error)?.stack ?? String(error)}`)
-  void shutdown('unhandled rejection', 1)
-})
