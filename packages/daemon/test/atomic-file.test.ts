@@ -26,8 +26,9 @@ describe('writeFileAtomic', () => {
     const target = join(dir, 'state.json')
     writeFileAtomic(target, JSON.stringify({ writer: -1, pad: 'x'.repeat(64 * 1024) }))
     const module = join(import.meta.dirname, '../src/atomic-file.ts')
+    // With `node -e`, process.argv is [node, ...args]: the target is argv[1].
     const script = `import { writeFileAtomic } from ${JSON.stringify(module)}
-      for (let i = 0; i < 150; i++) writeFileAtomic(process.argv[2], JSON.stringify({ writer: Number(process.argv[3]), i, pad: 'x'.repeat(64 * 1024) }))`
+      for (let i = 0; i < 150; i++) writeFileAtomic(process.argv[1], JSON.stringify({ writer: Number(process.argv[2]), i, pad: 'x'.repeat(64 * 1024) }))`
     const writers = Promise.all(
       [0, 1, 2, 3].map((n) =>
         run(process.execPath, ['--input-type=module', '-e', script, target, String(n)]),
@@ -46,6 +47,9 @@ describe('writeFileAtomic', () => {
     }
     await writers
     expect(reads).toBeGreaterThan(0)
+    const final = JSON.parse(readFileSync(target, 'utf8')) as { writer: number; i: number }
+    expect([0, 1, 2, 3]).toContain(final.writer)
+    expect(final.i).toBe(149)
     expect(readdirSync(dir)).toEqual(['state.json'])
   })
 })
