@@ -262,6 +262,17 @@ export interface PresenceTable {
   last_heartbeat: ColumnType<Date, Date | string | undefined, Date | string>
 }
 
+export interface PushesTable {
+  id: Generated<string>
+  agent_id: string
+  repo_id: string
+  branch_id: string | null
+  session_id: string | null
+  head_sha: string | null
+  remote: string | null
+  pushed_at: ColumnType<Date, Date | string | undefined, Date | string>
+}
+
 export interface ReposTable {
   id: Generated<string>
   canonical: string
@@ -292,6 +303,7 @@ export interface Database {
   live_presence: LivePresenceView
   memories: MemoriesTable
   presence: PresenceTable
+  pushes: PushesTable
   repos: ReposTable
 }
 
@@ -530,6 +542,16 @@ export const rowSchemas = {
     started_at: z.date(),
     last_heartbeat: z.date(),
   }),
+  pushes: z.object({
+    id: z.guid(),
+    agent_id: z.string(),
+    repo_id: z.guid(),
+    branch_id: z.guid().nullable(),
+    session_id: z.string().nullable(),
+    head_sha: z.string().nullable(),
+    remote: z.string().nullable(),
+    pushed_at: z.date(),
+  }),
   repos: z.object({
     id: z.guid(),
     canonical: z.string(),
@@ -568,5 +590,6 @@ export const rowSchemasMatchTypes: {
   live_presence: true,
   memories: true,
   presence: true,
+  pushes: true,
   repos: true,
 }

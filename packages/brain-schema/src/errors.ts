@@ -23,6 +23,20 @@ export class SchemaNotReadyError extends BrainError {
   }
 }
 
+/** The thing an operation names does not exist (a decision number, a handoff id). */
+export class NotFoundError extends BrainError {
+  constructor(message: string) {
+    super('NOT_FOUND', message)
+  }
+}
+
+/** The operation lost a race or contradicts the current state (a handoff someone else already picked up). */
+export class StateConflictError extends BrainError {
+  constructor(message: string) {
+    super('STATE_CONFLICT', message)
+  }
+}
+
 /** An update or delete on an append-only table (edits, decision timeline, decision versions). */
 export class AppendOnlyError extends BrainError {
   constructor(message: string, options?: ErrorOptions) {

@@ -29,7 +29,9 @@ export {
   BrainError,
   BrainUnavailableError,
   KnowledgeConflictError,
+  NotFoundError,
   SchemaNotReadyError,
+  StateConflictError,
   translateError,
 } from './errors.ts'
 export { type Check, type CheckStatus, checkAgent, checkSchema, diagnoseBrain } from './health.ts'
@@ -63,6 +65,63 @@ export {
 } from './migrate/runner.ts'
 export { type Brain, type OpenBrainOptions, openBrain } from './open-brain.ts'
 export {
+  type Decision,
+  type DecisionDetail,
+  type DecisionEvent,
+  type DecisionHit,
+  type DecisionVersion,
+  getDecision,
+  searchDecisions,
+  supersedeDecision,
+  updateDecision,
+  updateDecisionSchema,
+  writeDecision,
+  writeDecisionSchema,
+} from './ops/decisions.ts'
+export {
+  DIGEST_DEFAULT_CHARS,
+  DIGEST_MAX_CHARS,
+  renderDigest,
+  type TeamDigest,
+  teamDigest,
+} from './ops/digest.ts'
+export {
+  featureForPath,
+  type LoggedEdit,
+  logEdit,
+  logEditSchema,
+  recordPush,
+  recordPushSchema,
+} from './ops/edits.ts'
+export {
+  autoHandoff,
+  type Handoff,
+  listHandoffs,
+  type PickedUpHandoff,
+  pickupHandoff,
+  stableUuid,
+  writeHandoff,
+  writeHandoffSchema,
+} from './ops/handoffs.ts'
+export { type AuditEvent, auditTrail, type Standup, standup, type WhyResult, why } from './ops/history.ts'
+export {
+  currentIntent,
+  type InferResult,
+  type Intent,
+  inferIntent,
+  shipIntent,
+  titleFromPrompt,
+  writeIntent,
+  writeIntentSchema,
+} from './ops/intents.ts'
+export {
+  conflictPrecheck,
+  type OutgoingFile,
+  type Overlap,
+  type PrecheckResult,
+} from './ops/precheck.ts'
+export { heartbeat, type LivePresence, leave, livePresence, presenceStatus } from './ops/presence.ts'
+export {
   ensureBranch,
   ensureFeature,
   ensureFile,
@@ -72,7 +131,24 @@ export {
   registerAgent,
 } from './ops/registry.ts'
 export { recordSampleActivity, SAMPLE_REPO, type SampleActivity } from './ops/sample.ts'
+export {
+  type Db,
+  findRepoId,
+  inTransaction,
+  type ResolvedScope,
+  resolveScope,
+  type Scope,
+  scopeSchema,
+} from './ops/scope.ts'
 export { type BrainSummary, brainSummary } from './ops/summary.ts'
+export {
+  appendToOutbox,
+  type NewOutboxEntry,
+  type OutboxEntry,
+  type OutboxRepo,
+  pendingCount,
+} from './outbox/append.ts'
+export { type FlushOptions, type FlushResult, flushOutbox, outboxEntrySchema } from './outbox/flush.ts'
 export { resetBrain } from './reset.ts'
 export { type BrainStatus, brainStatus } from './status.ts'
 export { type BrainUpResult, brainDown, brainUp } from './up.ts'

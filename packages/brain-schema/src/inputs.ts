@@ -149,6 +149,19 @@ export const inputSchemas = {
     active_files: z.array(repoPath).max(1_000).optional(),
     machine: z.string().max(200).nullish(),
   }),
+  pushes: z.strictObject({
+    id: id.optional(),
+    agent_id: agentHandle,
+    repo_id: id,
+    branch_id: id.nullish(),
+    session_id: z.string().max(200).nullish(),
+    head_sha: z
+      .string()
+      .regex(/^[0-9a-f]{7,64}$/)
+      .nullish(),
+    remote: z.string().max(500).nullish(),
+    pushed_at: z.date().optional(),
+  }),
   memories: z.strictObject({
     workspace: workspaceName,
     key: z.string().min(1).max(1024),
@@ -193,6 +206,7 @@ export const inputSchemasMatchColumns: {
   decision_events: true,
   handoffs: true,
   presence: true,
+  pushes: true,
   memories: true,
   file_features: true,
   decision_features: true,
