@@ -1,16 +1,14 @@
 export { ConfigError } from './errors.ts'
 export { agentHandle, handleFromUsername } from './identity.ts'
 export {
-  configPath,
   type DstackConfig,
-  dstackHome,
-  expandPath,
   type LoadConfigOptions,
   loadConfig,
   type ResolvedBrain,
   type Source,
   updateConfigFile,
 } from './load.ts'
+export { configPath, dstackHome, expandPath, outboxDir } from './paths.ts'
 export {
   type BrainFileConfig,
   brainFileSchema,

@@ -1,11 +1,12 @@
 import { readFileSync, statSync } from 'node:fs'
 import { homedir, hostname, userInfo } from 'node:os'
-import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
 import { writeFileAtomic } from '@dstack/daemon'
 import { Document, isNode, LineCounter, parseDocument } from 'yaml'
 import type { z } from 'zod'
 import { ConfigError } from './errors.ts'
 import { agentHandle, handleFromUsername } from './identity.ts'
+import { configPath, dstackHome, expandPath } from './paths.ts'
 import { type ConfigFile, configFileSchema, postgresUrl } from './schema.ts'
 
 /** The brain a machine is configured to use, with paths expanded: what `openBrain` takes. */
@@ -34,30 +35,6 @@ export interface LoadConfigOptions {
   homeDir?: string
   /** For the default agent handle; defaults to the OS user. */
   username?: string
-}
-
-/**
- * Expands `~` and makes a path absolute (relative paths are relative to `base`).
- *
- * @example
- * expandPath('~/.dstack/brain', '/home/me', '/etc') // '/home/me/.dstack/brain'
- */
-export function expandPath(path: string, homeDir: string, base: string): string {
-  if (path === '~') return homeDir
-  if (path.startsWith('~/')) return join(homeDir, path.slice(2))
-  return isAbsolute(path) ? path : resolve(base, path)
-}
-
-/** Where dstack keeps its per-machine state: DSTACK_HOME or ~/.dstack. */
-export function dstackHome(env: NodeJS.ProcessEnv = process.env, homeDir = homedir()): string {
-  return env.DSTACK_HOME ? expandPath(env.DSTACK_HOME, homeDir, process.cwd()) : join(homeDir, '.dstack')
-}
-
-/** The config file to read: DSTACK_CONFIG or <home>/config.yaml. */
-export function configPath(env: NodeJS.ProcessEnv = process.env, homeDir = homedir()): string {
-  return env.DSTACK_CONFIG
-    ? expandPath(env.DSTACK_CONFIG, homeDir, process.cwd())
-    : join(dstackHome(env, homeDir), 'config.yaml')
 }
 
 function issues(error: z.ZodError, where: (path: PropertyKey[]) => string): string[] {

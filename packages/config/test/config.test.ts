@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ConfigError } from '../src/errors.ts'
 import { handleFromUsername } from '../src/identity.ts'
-import { configPath, loadConfig, updateConfigFile } from '../src/load.ts'
+import { configPath, loadConfig, updateConfigFile } from '../src/index.ts'
 
 let home: string
 let path: string
