@@ -1,0 +1,26 @@
+// @dstack/hooks: Claude Code hooks for the dstack team brain.
+
+export { startBackgroundFlush } from './background.ts'
+export { HOOK_EVENTS, type HookEvent, type HookInput, MAX_INPUT_BYTES, parseHookInput } from './input.ts'
+export { formatOverlaps } from './pre-push.ts'
+export { type HookResult, type RunHookOptions, runHook } from './runtime.ts'
+export {
+  type CommandHandler,
+  type HookSpec,
+  type HooksStatus,
+  hooksStatus,
+  type InstallResult,
+  installHooks,
+  isDstackHandler,
+  SettingsFileError,
+  uninstallHooks,
+} from './settings/install.ts'
+export { dstackHookSpecs, EDIT_MATCHER, installLauncher } from './specs.ts'
+export { EDIT_TOOLS, type LineRange, mergeRanges, rangesOf, type ToolEdit, toolEdit } from './tool-edits.ts'
+export {
+  NotInRepositoryError,
+  type OpenWorkspaceOptions,
+  openWorkspace,
+  repositoryAt,
+  type Workspace,
+} from './workspace.ts'

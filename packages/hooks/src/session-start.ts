@@ -1,0 +1,35 @@
+import { DIGEST_DEFAULT_CHARS, heartbeat, renderDigest, teamDigest } from '@dstack/brain-schema'
+import type { HookInput } from './input.ts'
+import type { HookResult } from './runtime.ts'
+import { openWorkspace } from './workspace.ts'
+
+/** The JSON Claude Code reads from a SessionStart hook: the digest goes in as context at the conversation start. */
+function context(text: string): string {
+  return JSON.stringify({ hookSpecificOutput: { hookEventName: 'SessionStart', additionalContext: text } })
+}
+
+/**
+ * SessionStart: flush the outbox, mark this session live, and hand Claude the team digest for this repository
+ * (about 1.5K tokens by default, DSTACK_DIGEST_CHARS to change it, never above 10,000 characters). A brain that
+ * cannot be reached gives a one-line note instead, and the session goes on.
+ */
+export async function sessionStart(input: HookInput, env: NodeJS.ProcessEnv): Promise<HookResult> {
+  if (!input.cwd) return { stdout: '', stderr: 'dstack hook SessionStart: no cwd in the input', exitCode: 0 }
+  const budget = Number(env.DSTACK_DIGEST_CHARS) || DIGEST_DEFAULT_CHARS
+  let workspace: Awaited<ReturnType<typeof openWorkspace>>
+  try {
+    workspace = await openWorkspace({ cwd: input.cwd, sessionId: input.session_id, env })
+  } catch (error) {
+    const code = (error as { code?: string }).code
+    if (code === 'NOT_IN_REPOSITORY') return { stdout: '', stderr: '', exitCode: 0 }
+    const note = `dstack: the team brain is unreachable (${(error as Error).message.split('\n')[0]}); edits are queued locally and sent when it is back.`
+    return { stdout: context(note), stderr: (error as Error).message, exitCode: 0 }
+  }
+  try {
+    await heartbeat(workspace.brain.db, workspace.scope, { status: 'planning' })
+    const digest = await teamDigest(workspace.brain.db, workspace.scope)
+    return { stdout: context(renderDigest(digest, { maxChars: budget })), stderr: '', exitCode: 0 }
+  } finally {
+    await workspace.close()
+  }
+}
