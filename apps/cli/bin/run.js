@@ -10,7 +10,24 @@ if (major < 22 || (major === 22 && minor < 12)) {
 // Cache compiled code on disk (Node 22.1+): later runs skip most of the parse/compile of our dependencies.
 const { enableCompileCache } = await import('node:module')
 enableCompileCache?.()
-// Piped output is read by programs and agents: do not wrap errors and help at 80 columns.
-if (!process.stderr.isTTY && !process.env.OCLIF_COLUMNS) process.env.OCLIF_COLUMNS = '10000'
-const { execute } = await import('@oclif/core')
-await execute({ dir: import.meta.url })
+
+// `dstack hook <Event>` runs on every tool call Claude makes: it bypasses oclif (~150 ms to load) and loads only the
+// hook runtime. `dstack hook --help` and anything malformed go through oclif like any other command.
+const [, , topic, event, ...rest] = process.argv
+if (topic === 'hook' && event && /^[A-Z][A-Za-z]+$/.test(event) && rest.every((arg) => arg === '--strict')) {
+  const { runHook } = await import('@dstack/hooks/runtime')
+  const chunks = []
+  for await (const chunk of process.stdin) chunks.push(chunk)
+  const result = await runHook(event, Buffer.concat(chunks).toString('utf8'), {
+    strict: rest.includes('--strict'),
+    flushCommand: { command: process.execPath, args: [process.argv[1]] },
+  })
+  if (result.stdout) process.stdout.write(result.stdout)
+  if (result.stderr) process.stderr.write(`${result.stderr}\n`)
+  process.exitCode = result.exitCode
+} else {
+  // Piped output is read by programs and agents: do not wrap errors and help at 80 columns.
+  if (!process.stderr.isTTY && !process.env.OCLIF_COLUMNS) process.env.OCLIF_COLUMNS = '10000'
+  const { execute } = await import('@oclif/core')
+  await execute({ dir: import.meta.url })
+}

@@ -5,10 +5,13 @@ import {
   type Input,
   InvalidInputError,
   ModifiedMigrationError,
+  NotFoundError,
   openBrain,
   SchemaNotReadyError,
+  StateConflictError,
 } from '@dstack/brain-schema'
 import { ConfigError, type DstackConfig, loadConfig } from '@dstack/config'
+import { NotInRepositoryError, openWorkspace, type Workspace } from '@dstack/hooks'
 import { Command, Errors } from '@oclif/core'
 import { EXIT, type ExitCode } from './exit-codes.ts'
 
@@ -22,7 +25,9 @@ function exitCodeFor(error: unknown): ExitCode | undefined {
   if (error instanceof ConfigError) return EXIT.CONFIG
   if (error instanceof BrainUnavailableError) return EXIT.BRAIN_UNAVAILABLE
   if (error instanceof ModifiedMigrationError || error instanceof SchemaNotReadyError) return EXIT.SCHEMA
-  if (error instanceof InvalidInputError) return EXIT.USAGE
+  if (error instanceof InvalidInputError || error instanceof NotInRepositoryError) return EXIT.USAGE
+  if (error instanceof NotFoundError) return EXIT.NOT_FOUND
+  if (error instanceof StateConflictError) return EXIT.CONFLICT
   return undefined
 }
 
@@ -57,6 +62,20 @@ export abstract class DstackCommand extends Command {
       return await work(brain)
     } finally {
       await brain.close()
+    }
+  }
+
+  /**
+   * Opens the team brain for the repository of the current directory (outbox flushed first, so reads see every
+   * queued write), runs `work`, closes it whatever happens.
+   */
+  protected async withWorkspace<T>(work: (workspace: Workspace) => Promise<T>): Promise<T> {
+    const workspace = await openWorkspace({ cwd: process.cwd() })
+    for (const warning of workspace.config.warnings) this.warn(warning)
+    try {
+      return await work(workspace)
+    } finally {
+      await workspace.close()
     }
   }
 

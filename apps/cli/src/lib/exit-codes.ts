@@ -5,7 +5,8 @@ export const EXIT = {
   OK: 0,
   /** Unexpected failure (a bug, or an error dstack does not know). */
   ERROR: 1,
-  /** Bad flags or arguments, or a destructive command without --yes. */
+  /** Bad flags or arguments, a destructive command without --yes, not inside a git repository; also a push
+   *  blocked by `dstack precheck --strict` (the same code Claude Code treats as "block"). */
   USAGE: 2,
   /** ~/.dstack/config.yaml or a DSTACK_* variable is invalid. */
   CONFIG: 3,
@@ -15,6 +16,14 @@ export const EXIT = {
   SCHEMA: 5,
   /** `dstack doctor` found at least one failing check. */
   UNHEALTHY: 6,
+  /** What the command names does not exist (an ADR number, a handoff id, an intent to ship). */
+  NOT_FOUND: 7,
+  /** The state changed under you: a handoff someone else picked up, a superseded decision. */
+  CONFLICT: 8,
 } as const
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
+
+/** The exit codes every command that reads or writes the team brain can return, for `--help` texts. */
+export const BRAIN_EXIT_HELP =
+  'Exit codes: 0 done, 2 bad input or not inside a git repository, 3 bad config, 4 brain unreachable, 5 schema not ready (run `dstack brain up`)'

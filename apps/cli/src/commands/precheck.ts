@@ -1,0 +1,42 @@
+import { conflictPrecheck, type PrecheckResult } from '@dstack/brain-schema'
+import { outgoingChanges } from '@dstack/git'
+import { formatOverlaps } from '@dstack/hooks'
+import { Flags } from '@oclif/core'
+import { DstackCommand } from '../lib/command.ts'
+import { BRAIN_EXIT_HELP, EXIT } from '../lib/exit-codes.ts'
+
+export default class Precheck extends DstackCommand {
+  static override summary = "Before pushing: does this push overlap other agents' unpublished work?"
+  static override description =
+    `Compares the files and line ranges of the commits a push would send with other agents'
+edits under active intents, or not yet pushed, in this repository. Warns by default; with --strict an overlap exits 2.
+
+${BRAIN_EXIT_HELP} (with --strict: overlaps found).`
+  static override examples = [
+    '<%= config.bin %> precheck',
+    '<%= config.bin %> precheck --strict --base origin/main',
+  ]
+  static override flags = {
+    base: Flags.string({ description: 'compare against this commit-ish instead of the upstream' }),
+    strict: Flags.boolean({ description: 'exit 2 when anything overlaps' }),
+  }
+
+  async run(): Promise<PrecheckResult & { base: string; commits: number }> {
+    const { flags } = await this.parse(Precheck)
+    const result = await this.withWorkspace(async (ws) => {
+      const changes = await outgoingChanges(ws.repo.root, { base: flags.base })
+      const overlaps = await conflictPrecheck(ws.brain.db, ws.scope, changes.files)
+      return { ...overlaps, base: changes.base, commits: changes.commits.length }
+    })
+    this.say(
+      result.overlaps.length === 0
+        ? `no overlaps: ${result.files} file(s) in ${result.commits} commit(s) over ${result.base}`
+        : formatOverlaps(result).join('\n'),
+    )
+    if (flags.strict && result.overlaps.length > 0) {
+      if (this.jsonEnabled()) this.logJson(result)
+      this.exit(EXIT.USAGE)
+    }
+    return result
+  }
+}
