@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { dirname } from 'node:path'
@@ -81,6 +80,8 @@ export function spawnDetached(
   mkdirSync(dirname(options.logFile), { recursive: true, mode: 0o700 })
   const log = openSync(options.logFile, 'a', 0o600)
   try {
+    // Loaded on first use: node:child_process costs ~2 ms to load, and hooks import this module on every tool call.
+    const { spawn } = process.getBuiltinModule('node:child_process')
     const child = spawn(command, args, {
       detached: true,
       stdio: ['ignore', log, log],

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
 export interface RunGitOptions {
@@ -82,6 +81,8 @@ export function runGit(
   const command = ['git', ...args]
   const shown = command.join(' ')
   return new Promise((resolve, reject) => {
+    // Loaded on first use: hooks import this package for its file-reading half and never run git on most events.
+    const { execFile } = process.getBuiltinModule('node:child_process')
     execFile(
       'git',
       args,

@@ -1,10 +1,28 @@
-import { statSync, utimesSync, writeFileSync } from 'node:fs'
+import { rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { dstackHome, outboxDir } from '@dstack/config/paths'
 import { isAlive, readLockOwner, spawnDetached } from '@dstack/daemon'
 
 /** Between two background flushes started by hooks (Stop and SessionEnd start one regardless). */
 const MIN_INTERVAL_MS = 3_000
+/** After a flush found the brain unreachable, hooks wait this long before trying again in the background. */
+const RETRY_AFTER_FAILURE_MS = 30_000
+
+const failureMarker = (env: NodeJS.ProcessEnv) => join(outboxDir(env), '.flush-failed')
+
+/**
+ * Records that a flush could not reach the brain (or clears it after a good one), so hooks stop starting
+ * flushers that would only fail, and compete for the CPU, while the brain is down.
+ *
+ * @example
+ * noteFlushOutcome(process.env, { reachedBrain: false })
+ */
+export function noteFlushOutcome(env: NodeJS.ProcessEnv, outcome: { reachedBrain: boolean }): void {
+  try {
+    if (outcome.reachedBrain) rmSync(failureMarker(env), { force: true })
+    else writeFileSync(failureMarker(env), new Date().toISOString(), { mode: 0o600 })
+  } catch {}
+}
 
 /**
  * Starts `dstack outbox flush` detached, so queued entries reach the brain without the hook waiting: skipped while a
@@ -26,6 +44,9 @@ export function startBackgroundFlush(
   if (!options.force) {
     try {
       if (now - statSync(marker).mtimeMs < MIN_INTERVAL_MS) return false
+    } catch {}
+    try {
+      if (now - statSync(failureMarker(env)).mtimeMs < RETRY_AFTER_FAILURE_MS) return false
     } catch {}
   }
   try {

@@ -1,9 +1,10 @@
 // @dstack/hooks: Claude Code hooks for the dstack team brain.
 
-export { startBackgroundFlush } from './background.ts'
+export { noteFlushOutcome, startBackgroundFlush } from './background.ts'
 export { HOOK_EVENTS, type HookEvent, type HookInput, MAX_INPUT_BYTES, parseHookInput } from './input.ts'
-export { formatOverlaps } from './pre-push.ts'
+export { formatOverlaps, prePush } from './pre-push.ts'
 export { type HookResult, type RunHookOptions, runHook } from './runtime.ts'
+export { sessionStart } from './session-start.ts'
 export {
   type CommandHandler,
   type HookSpec,

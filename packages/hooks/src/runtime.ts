@@ -168,11 +168,13 @@ export async function runHook(
         queued = sessionEnd(input, env)
         break
       case 'SessionStart': {
-        const { sessionStart } = await import('./session-start.ts')
+        // Through the package name, not './session-start.ts': the CLI bundles this file alone for speed, and the
+        // heavy brain path must stay an ordinary import of the installed package.
+        const { sessionStart } = await import('@dstack/hooks')
         return await sessionStart(input, env)
       }
       case 'PreToolUse': {
-        const { prePush } = await import('./pre-push.ts')
+        const { prePush } = await import('@dstack/hooks')
         const strict = options.strict === true || env.DSTACK_PRECHECK === 'strict'
         return await prePush(input, env, { strict, isPush: (command) => GIT_PUSH.test(command) })
       }

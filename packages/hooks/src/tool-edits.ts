@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { type HookInput, toolString } from './input.ts'
 
 export type LineRange = [number, number]
@@ -26,7 +26,7 @@ function lineCount(text: string): number {
 
 /**
  * Line ranges (1-based, inclusive) where `replacement` now sits in `content`: every occurrence when `all`, else the
- * first. A pure deletion (empty replacement) marks the line where the text was.
+ * first. A pure deletion (empty replacement) has no place left in the file, so it gives no range.
  *
  * @example
  * rangesOf('a\nb\nc\n', 'b\nc', false) // [[2, 3]]
@@ -39,8 +39,7 @@ export function rangesOf(content: string, replacement: string, all: boolean): Li
     const at = content.indexOf(replacement, from)
     if (at < 0) break
     const first = lineCount(content.slice(0, at + 1))
-    const last =
-      first + Math.max(0, lineCount(replacement.endsWith('\n') ? replacement.slice(0, -1) : replacement) - 1)
+    const last = first + Math.max(0, lineCount(replacement) - 1)
     ranges.push([first, last])
     if (!all) break
     from = at + replacement.length
@@ -50,6 +49,7 @@ export function rangesOf(content: string, replacement: string, all: boolean): Li
 
 function readIfSmall(file: string): string | null {
   try {
+    if (statSync(file).size > MAX_READ_BYTES * 4) return null
     const text = readFileSync(file, 'utf8')
     return text.length <= MAX_READ_BYTES ? text : null
   } catch {
@@ -68,7 +68,7 @@ export function toolEdit(input: HookInput): ToolEdit | null {
   const tool = input.tool_name
   if (!tool || !EDIT_TOOLS.has(tool)) return null
   const file = toolString(input, 'file_path') ?? toolString(input, 'notebook_path')
-  if (!file || !file.startsWith('/')) return null
+  if (!file?.startsWith('/')) return null
   if (tool === 'NotebookEdit') return { file, op: 'notebook', tool, hunks: [] }
   const content = readIfSmall(file)
   if (tool === 'Write') {
@@ -89,7 +89,7 @@ export function toolEdit(input: HookInput): ToolEdit | null {
   const hunks: LineRange[] = []
   if (content !== null) {
     for (const edit of edits) {
-      if (typeof edit.new_string !== 'string') continue
+      if (typeof edit !== 'object' || edit === null || typeof edit.new_string !== 'string') continue
       hunks.push(...rangesOf(content, edit.new_string, edit.replace_all === true))
     }
   }
