@@ -26,6 +26,8 @@ export interface DstackConfig {
   machine: string
   brain: ResolvedBrain
   brainSource: Source
+  /** Supabase Realtime for `dstack watch`, from the file's `supabase:` or DSTACK_SUPABASE_URL + DSTACK_SUPABASE_KEY. */
+  supabase: { url: string; key: string } | null
   /** Things that work but should be fixed (a config file others can read). */
   warnings: string[]
 }
@@ -84,6 +86,24 @@ function fromEnv<T>(name: string, value: string | undefined, schema: z.ZodType<T
       parsed.error.issues.map((i) => i.message),
     )
   return parsed.data
+}
+
+function resolveSupabase(env: NodeJS.ProcessEnv, file: ConfigFile): DstackConfig['supabase'] {
+  const url = env.DSTACK_SUPABASE_URL
+  const key = env.DSTACK_SUPABASE_KEY
+  if (url || key) {
+    if (!url || !key) {
+      throw new ConfigError('environment', [
+        'set both DSTACK_SUPABASE_URL and DSTACK_SUPABASE_KEY, or neither',
+      ])
+    }
+    const parsed = configFileSchema.shape.supabase.safeParse({ url, key })
+    if (!parsed.success) {
+      throw new ConfigError('environment', [`DSTACK_SUPABASE_URL/KEY: ${parsed.error.issues[0]!.message}`])
+    }
+    return parsed.data!
+  }
+  return file.supabase ?? null
 }
 
 /**
@@ -172,6 +192,7 @@ export function loadConfig(options: LoadConfigOptions = {}): DstackConfig {
     machine: env.DSTACK_MACHINE || file.machine || hostname(),
     brain,
     brainSource,
+    supabase: resolveSupabase(env, file),
     warnings,
   }
 }

@@ -42,6 +42,14 @@ export const configFileSchema = z.strictObject({
   email: z.email().optional(),
   machine: z.string().trim().min(1).max(200).optional(),
   brain: brainFileSchema.optional(),
+  /** A hosted Supabase project: `dstack watch` streams changes through its Realtime service. */
+  supabase: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/ }),
+      /** The anon key, or a user JWT with the agent_id claim. */
+      key: z.string().min(20),
+    })
+    .optional(),
 })
 
 export type ConfigFile = z.infer<typeof configFileSchema>

@@ -119,6 +119,25 @@ describe('loadConfig', () => {
     expect(() => load({ DSTACK_BRAIN_URL: 'postgres://h/db', DSTACK_BRAIN_DIR: '/x' })).toThrow(/not both/)
   })
 
+  it('reads Supabase Realtime settings from the file or the environment, both parts or neither', () => {
+    expect(load().supabase).toBeNull()
+    const key = 'eyJhbGciOiJIUzI1NiJ9.anon-key-for-tests'
+    write(`supabase:\n  url: https://abcd.supabase.co\n  key: ${key}\n`)
+    expect(load().supabase).toEqual({ url: 'https://abcd.supabase.co', key })
+    expect(
+      load({ DSTACK_SUPABASE_URL: 'http://127.0.0.1:54321', DSTACK_SUPABASE_KEY: key }).supabase,
+    ).toEqual({
+      url: 'http://127.0.0.1:54321',
+      key,
+    })
+    expect(() => load({ DSTACK_SUPABASE_URL: 'https://abcd.supabase.co' })).toThrow(
+      /both DSTACK_SUPABASE_URL/,
+    )
+    expect(() => load({ DSTACK_SUPABASE_URL: 'ftp://x', DSTACK_SUPABASE_KEY: key })).toThrow(ConfigError)
+    write('supabase:\n  url: https://abcd.supabase.co\n')
+    expect(() => load()).toThrow(/supabase\.key/)
+  })
+
   it('warns when the file can be read by others', () => {
     write('agent: alice\n', 0o644)
     expect(load().warnings).toEqual([`${path} can be read by other users (mode 644): run chmod 600 ${path}`])
