@@ -149,6 +149,17 @@ export {
   pendingCount,
 } from './outbox/append.ts'
 export { type FlushOptions, type FlushResult, flushOutbox, outboxEntrySchema } from './outbox/flush.ts'
+export {
+  type BrainChange,
+  type BrainSubscription,
+  brainChangeSchema,
+  listenBrain,
+  REALTIME_TABLES,
+  type RealtimeTable,
+  type SupabaseRealtimeOptions,
+  subscribeSupabase,
+  type WatchOptions,
+} from './realtime.ts'
 export { resetBrain } from './reset.ts'
 export { type BrainStatus, brainStatus } from './status.ts'
 export { type BrainUpResult, brainDown, brainUp } from './up.ts'

@@ -10,7 +10,7 @@ export default class Hook extends Command {
 Stop, PreCompact and SessionEnd append to the local outbox and return in milliseconds, brain up or down. SessionStart
 prints the team digest as additionalContext. PreToolUse on \`git push\` runs the conflict pre-check.
 
-Exit codes: always 0 (hooks fail open), except 2 when --strict pre-check finds overlaps (the push is blocked).`
+Exit codes: 0 whatever happens (hooks fail open), except 2 when --strict pre-check finds overlaps (the push is blocked).`
   static override examples = [
     `echo '{"session_id":"s1","cwd":"/repo","prompt":"Add rate limiting"}' | <%= config.bin %> hook UserPromptSubmit`,
   ]

@@ -11,7 +11,7 @@ import {
   StateConflictError,
 } from '@dstack/brain-schema'
 import { ConfigError, type DstackConfig, loadConfig } from '@dstack/config'
-import { NotInRepositoryError, openWorkspace, type Workspace } from '@dstack/hooks'
+import { NotInRepositoryError, openWorkspace, SettingsFileError, type Workspace } from '@dstack/hooks'
 import { Command, Errors } from '@oclif/core'
 import { EXIT, type ExitCode } from './exit-codes.ts'
 
@@ -25,7 +25,13 @@ function exitCodeFor(error: unknown): ExitCode | undefined {
   if (error instanceof ConfigError) return EXIT.CONFIG
   if (error instanceof BrainUnavailableError) return EXIT.BRAIN_UNAVAILABLE
   if (error instanceof ModifiedMigrationError || error instanceof SchemaNotReadyError) return EXIT.SCHEMA
-  if (error instanceof InvalidInputError || error instanceof NotInRepositoryError) return EXIT.USAGE
+  if (
+    error instanceof InvalidInputError ||
+    error instanceof NotInRepositoryError ||
+    error instanceof SettingsFileError
+  ) {
+    return EXIT.USAGE
+  }
   if (error instanceof NotFoundError) return EXIT.NOT_FOUND
   if (error instanceof StateConflictError) return EXIT.CONFLICT
   return undefined
@@ -84,7 +90,11 @@ export abstract class DstackCommand extends Command {
     if (!this.jsonEnabled()) this.log(text)
   }
 
-  protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<unknown> {
+  protected override async catch(
+    error: Error & { oclif?: { exit?: number }; code?: string },
+  ): Promise<unknown> {
+    // this.exit(n) after printing a result: the result is the output, not an error to report.
+    if (error.code === 'EEXIT') throw error
     const exit = exitCodeFor(error)
     if (exit !== undefined) {
       // A CLIError prints as a plain message (no stack) and carries the exit code.

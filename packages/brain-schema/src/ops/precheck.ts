@@ -40,13 +40,15 @@ export interface PrecheckResult {
   fileOverlaps: number
 }
 
-/** Ranges of `a` within `slack` lines of some range of `b`. */
+/** Ranges of `a` within `slack` lines of some range of `b`, each range once, in line order. */
 function touching(
   a: Array<[number, number]>,
   b: Array<[number, number]>,
   slack: number,
 ): Array<[number, number]> {
-  return a.filter(([start, end]) => b.some(([s, e]) => start <= e + slack && s <= end + slack))
+  const hits = a.filter(([start, end]) => b.some(([s, e]) => start <= e + slack && s <= end + slack))
+  const unique = new Map(hits.map((range) => [`${range[0]}:${range[1]}`, range]))
+  return [...unique.values()].sort((x, y) => x[0] - y[0] || x[1] - y[1])
 }
 
 /**

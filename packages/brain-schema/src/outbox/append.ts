@@ -78,7 +78,13 @@ export function appendToOutbox(dir: string, entry: NewOutboxEntry): string {
   const at = entry.at ?? new Date()
   const record = { ...entry, v: 1, id, at: at.toISOString() }
   // Entries hold repo paths and prompt excerpts: readable by this user only.
-  writeFileAtomic(join(dir, entryFileName(at, id)), JSON.stringify(record), { mode: 0o600, dirMode: 0o700 })
+  // No fsync (~3 ms, as much as the rest of the hook): the rename is still atomic and survives a crash of the
+  // process; only a power loss in the next seconds could drop the last entries.
+  writeFileAtomic(join(dir, entryFileName(at, id)), JSON.stringify(record), {
+    mode: 0o600,
+    dirMode: 0o700,
+    fsync: false,
+  })
   return id
 }
 

@@ -1,5 +1,6 @@
 import { assertSchemaReady, type FlushResult, flushOutbox } from '@dstack/brain-schema'
 import { outboxDir } from '@dstack/config'
+import { noteFlushOutcome } from '@dstack/hooks'
 import { Flags } from '@oclif/core'
 import { DstackCommand } from '../../lib/command.ts'
 
@@ -20,10 +21,17 @@ Exit codes: 0 flushed (or another flusher is at it), 3 bad config, 4 brain unrea
   async run(): Promise<FlushResult> {
     const { flags } = await this.parse(OutboxFlush)
     const config = this.settings()
-    const result = await this.withBrain(config.brain, async (brain) => {
-      await assertSchemaReady(brain.db)
-      return flushOutbox(brain.db, { dir: outboxDir(), agentId: config.agent.id, machine: config.machine })
-    })
+    let result: FlushResult
+    try {
+      result = await this.withBrain(config.brain, async (brain) => {
+        await assertSchemaReady(brain.db)
+        return flushOutbox(brain.db, { dir: outboxDir(), agentId: config.agent.id, machine: config.machine })
+      })
+    } catch (error) {
+      noteFlushOutcome(process.env, { reachedBrain: false })
+      throw error
+    }
+    noteFlushOutcome(process.env, { reachedBrain: result.interrupted === null })
     if (!flags.quiet) {
       this.say(
         result.busy
