@@ -54,18 +54,30 @@ export interface NodeRun {
   stdout: string
 }
 
-/** Runs a command to completion, timing spawn → exit; a non-zero exit is an error with its stderr. */
-export function runProcess(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<NodeRun> {
+/**
+ * Runs a command to completion, timing spawn → exit; a non-zero exit is an error with its stderr. `input` is
+ * written to its stdin (as Claude Code does for hooks); without it stdin is closed.
+ */
+export function runProcess(
+  command: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+  input?: string,
+): Promise<NodeRun> {
   return new Promise((done, fail) => {
     const started = performance.now()
     let exitedAt = 0
     let stdout = ''
     let stderr = ''
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env })
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const child = spawn(command, args, {
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: env ?? process.env,
+    })
+    if (input !== undefined) child.stdin?.end(input)
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk
     })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk
     })
     child.once('exit', () => {
@@ -80,8 +92,19 @@ export function runProcess(command: string, args: string[], env?: NodeJS.Process
 }
 
 /** Runs `node <args>` with this Node. */
-export function runNode(args: string[], env?: NodeJS.ProcessEnv): Promise<NodeRun> {
-  return runProcess(process.execPath, args, env)
+export function runNode(args: string[], env?: NodeJS.ProcessEnv, input?: string): Promise<NodeRun> {
+  return runProcess(process.execPath, args, env, input)
+}
+
+/**
+ * The sample at a percentile (nearest rank).
+ *
+ * @example
+ * percentile([5, 1, 3], 50) // 3
+ */
+export function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b)
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!
 }
 
 export async function timed(action: () => Promise<unknown>): Promise<number> {
