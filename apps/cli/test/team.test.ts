@@ -318,14 +318,26 @@ describe('two agents on one repository', () => {
   })
 
   it("streams bob's changes to alice's `dstack watch --json` as NDJSON", async () => {
-    const watching = dstack('alice', ['watch', '--json', '--count', '2', '--timeout', '30', '--tables', 'intents,handoffs'])
+    const watching = dstack('alice', [
+      'watch',
+      '--json',
+      '--count',
+      '2',
+      '--timeout',
+      '30',
+      '--tables',
+      'intents,handoffs',
+    ])
     // Let it subscribe before writing (it opens the brain first).
     await new Promise((resolve) => setTimeout(resolve, 1_500))
     expect((await dstack('bob', ['intent', 'write', '--title', 'Watch me'])).code).toBe(0)
     expect((await dstack('bob', ['handoff', 'write', '--note', 'watched handoff'])).code).toBe(0)
     const result = await watching
     expect(result.code, result.stderr).toBe(0)
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line))
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
     expect(lines.map((c) => [c.table, c.op, c.agent_id])).toEqual([
       ['intents', 'insert', 'bob'],
       ['handoffs', 'insert', 'bob'],

@@ -28,8 +28,16 @@ describe.each(DRIVERS)('dstack watch over LISTEN on %s', (kind) => {
   afterAll(() => t.dispose())
 
   it('streams changes of this repository only, from other connections, until closed', async () => {
-    const here = await resolveScope(t.brain.db, { agentId: 'alice', sessionId: 's1', repo: `github.com/a/${randomUUID()}` })
-    const elsewhere = await resolveScope(t.brain.db, { agentId: 'bob', sessionId: 's2', repo: `github.com/a/${randomUUID()}` })
+    const here = await resolveScope(t.brain.db, {
+      agentId: 'alice',
+      sessionId: 's1',
+      repo: `github.com/a/${randomUUID()}`,
+    })
+    const elsewhere = await resolveScope(t.brain.db, {
+      agentId: 'bob',
+      sessionId: 's2',
+      repo: `github.com/a/${randomUUID()}`,
+    })
     const seen: BrainChange[] = []
     const sub = await listenBrain(t.brain, { repoId: here.repoId, onChange: (c) => seen.push(c) })
     expect(sub.source).toBe('pg-listen')
@@ -53,9 +61,17 @@ describe.each(DRIVERS)('dstack watch over LISTEN on %s', (kind) => {
   })
 
   it('filters by table', async () => {
-    const here = await resolveScope(t.brain.db, { agentId: 'alice', sessionId: 's3', repo: `github.com/a/${randomUUID()}` })
+    const here = await resolveScope(t.brain.db, {
+      agentId: 'alice',
+      sessionId: 's3',
+      repo: `github.com/a/${randomUUID()}`,
+    })
     const seen: BrainChange[] = []
-    const sub = await listenBrain(t.brain, { repoId: here.repoId, tables: ['handoffs'], onChange: (c) => seen.push(c) })
+    const sub = await listenBrain(t.brain, {
+      repoId: here.repoId,
+      tables: ['handoffs'],
+      onChange: (c) => seen.push(c),
+    })
     await writeIntent(t.brain.db, here, { title: 'x y z' })
     await writeHandoff(t.brain.db, here, { note: 'only this' })
     await until(() => seen.length >= 1)
@@ -81,15 +97,23 @@ async function fakeRealtime(pgConfig: pg.ClientConfig) {
     if (!request.url?.startsWith('/realtime/v1/websocket')) return socket.destroy()
     joins.push({ url: request.url })
     wss.handleUpgrade(request, socket, head, (ws) => {
-      const channels: Array<{ topic: string; joinRef: string; bindings: Array<{ id: number; table: string }> }> = []
+      const channels: Array<{
+        topic: string
+        joinRef: string
+        bindings: Array<{ id: number; table: string }>
+      }> = []
       ws.on('message', (data) => {
-        const [joinRef, ref, topic, event, payload] = JSON.parse(String(data)) as [string, string, string, string, any]
+        const [joinRef, ref, topic, event, payload] = JSON.parse(String(data)) as [
+          string,
+          string,
+          string,
+          string,
+          { config?: { postgres_changes?: Array<{ event: string; schema: string; table: string }> } },
+        ]
         const reply = (response: unknown) =>
           ws.send(JSON.stringify([joinRef, ref, topic, 'phx_reply', { status: 'ok', response }]))
         if (event === 'phx_join') {
-          const bindings = (payload.config.postgres_changes as Array<{ event: string; schema: string; table: string }>).map(
-            (b, i) => ({ ...b, id: 1000 + i }),
-          )
+          const bindings = (payload.config?.postgres_changes ?? []).map((b, i) => ({ ...b, id: 1000 + i }))
           channels.push({ topic, joinRef, bindings })
           reply({ postgres_changes: bindings })
         } else {
@@ -98,7 +122,12 @@ async function fakeRealtime(pgConfig: pg.ClientConfig) {
       })
       listener.on('notification', (message) => {
         const change = JSON.parse(message.payload!) as Record<string, string>
-        const record = { id: change.id, repo_id: change.repo_id, agent_id: change.agent_id, session_id: change.session_id }
+        const record = {
+          id: change.id,
+          repo_id: change.repo_id,
+          agent_id: change.agent_id,
+          session_id: change.session_id,
+        }
         const columns = Object.keys(record).map((name) => ({ name, type: 'text' }))
         for (const channel of channels) {
           const ids = channel.bindings.filter((b) => b.table === change.table).map((b) => b.id)
@@ -151,7 +180,11 @@ describe('dstack watch over Supabase Realtime (against a test double of the serv
   it('subscribes to postgres_changes on the dstack schema and maps them to brain changes', async () => {
     const realtime = await fakeRealtime(t.pgConfig)
     try {
-      const here = await resolveScope(t.brain.db, { agentId: 'alice', sessionId: 's1', repo: `github.com/a/${randomUUID()}` })
+      const here = await resolveScope(t.brain.db, {
+        agentId: 'alice',
+        sessionId: 's1',
+        repo: `github.com/a/${randomUUID()}`,
+      })
       const seen: BrainChange[] = []
       const sub = await subscribeSupabase({
         url: realtime.url,
@@ -180,7 +213,11 @@ describe('dstack watch over Supabase Realtime (against a test double of the serv
 
   it('fails clearly when the service refuses the connection', async () => {
     await expect(
-      subscribeSupabase({ url: 'http://127.0.0.1:1', key: 'test-anon-key-0123456789abcdef', onChange: () => {} }),
+      subscribeSupabase({
+        url: 'http://127.0.0.1:1',
+        key: 'test-anon-key-0123456789abcdef',
+        onChange: () => {},
+      }),
     ).rejects.toThrow(/Supabase Realtime/)
   }, 60_000)
 })

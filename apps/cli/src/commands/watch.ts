@@ -42,7 +42,6 @@ ${BRAIN_EXIT_HELP}.`
     }
     return this.withWorkspace(async (ws) => {
       let changes = 0
-      let subscription: BrainSubscription | undefined
       let stop!: () => void
       const stopped = new Promise<void>((resolve) => {
         stop = resolve
@@ -69,7 +68,7 @@ ${BRAIN_EXIT_HELP}.`
       const supabase = ws.config.supabase
       const useSupabase = flags.source === 'supabase' || (flags.source === 'auto' && supabase !== null)
       if (useSupabase && !supabase) this.error('no Supabase URL and key configured', { exit: 3 })
-      subscription = useSupabase
+      const subscription: BrainSubscription = useSupabase
         ? await subscribeSupabase({ ...options, url: supabase!.url, key: supabase!.key })
         : await listenBrain(ws.brain, options)
       if (!this.jsonEnabled())
