@@ -1,7 +1,7 @@
 -- dstack brain: pushes, so the conflict pre-check can tell another agent's unpushed edits from published ones.
 --
 -- An edit counts as unpushed until its agent records a push of the same branch after it. Hooks record a push when a
--- `git push` succeeds (PostToolUse on Bash); `dstack push record` does it by hand.
+-- `git push` succeeds (PostToolUse on Bash).
 
 create table if not exists dstack.pushes (
   id uuid primary key default gen_random_uuid(),

@@ -9,7 +9,8 @@ export default class Precheck extends DstackCommand {
   static override summary = "Before pushing: does this push overlap other agents' unpublished work?"
   static override description =
     `Compares the files and line ranges of the commits a push would send with other agents'
-edits under active intents, or not yet pushed, in this repository. Warns by default; with --strict an overlap exits 2.
+edits under active intents, or not yet pushed, in this repository. Warns by default; with --strict (or
+DSTACK_PRECHECK=strict, as the git-push hook reads it) an overlap exits 2.
 
 ${BRAIN_EXIT_HELP} (with --strict: overlaps found).`
   static override examples = [
@@ -18,7 +19,7 @@ ${BRAIN_EXIT_HELP} (with --strict: overlaps found).`
   ]
   static override flags = {
     base: Flags.string({ description: 'compare against this commit-ish instead of the upstream' }),
-    strict: Flags.boolean({ description: 'exit 2 when anything overlaps' }),
+    strict: Flags.boolean({ description: 'exit 2 when anything overlaps (also DSTACK_PRECHECK=strict)' }),
   }
 
   async run(): Promise<PrecheckResult & { base: string; commits: number }> {
@@ -33,7 +34,8 @@ ${BRAIN_EXIT_HELP} (with --strict: overlaps found).`
         ? `no overlaps: ${result.files} file(s) in ${result.commits} commit(s) over ${result.base}`
         : formatOverlaps(result).join('\n'),
     )
-    if (flags.strict && result.overlaps.length > 0) {
+    const strict = flags.strict || process.env.DSTACK_PRECHECK === 'strict'
+    if (strict && result.overlaps.length > 0) {
       if (this.jsonEnabled()) this.logJson(result)
       this.exit(EXIT.USAGE)
     }
