@@ -3,25 +3,22 @@
 // server's memory. Run from packages/brain-schema: `node bench/brain.bench.ts`. Needs Postgres at
 // DSTACK_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/test); writes <repo>/bench/results/brain-<time>.json.
 
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import type { Kysely } from 'kysely'
 import pg from 'pg'
 import { cell, Recorder, renderTable, runNode, timed, writeResults } from '../../../bench/harness.ts'
-import { type BrainConfig, redactUrl } from '../src/config.ts'
+import type { BrainConfig } from '../src/config.ts'
 import type { Database } from '../src/database.generated.ts'
 import { embeddedServerStatus, ensureEmbeddedServer, stopEmbeddedServer } from '../src/embedded/launcher.ts'
 import { embeddedPaths, SOCKET_PORT } from '../src/embedded/paths.ts'
 import { loadMigrations } from '../src/migrate/migrations.ts'
 import { type Brain, openBrain } from '../src/open-brain.ts'
 import { ensureFile, ensureRepo, registerAgent } from '../src/ops/registry.ts'
+import { Cleanups, connectAdmin, databaseUrl, runBench } from './support.ts'
 import type { WriterReport, WriterTarget } from './writer.bench-child.ts'
 
-const PG_URL = process.env.DSTACK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const CLIENT_CHILD = join(import.meta.dirname, 'client.bench-child.ts')
 const WRITER_CHILD = join(import.meta.dirname, 'writer.bench-child.ts')
 
@@ -50,28 +47,8 @@ const resultFor = (metric: string, driver: Driver) => recorder.get(metric, drive
 
 const progress = (message: string) => console.error(`[brain bench] ${message}`)
 
-// Resources are released in reverse order of acquisition, whatever happens: brains close before their servers
-// stop, servers stop before their directories go, and the admin connection that drops the databases goes last.
-const cleanups: Array<{ what: string; run: () => unknown }> = []
-const defer = (what: string, run: () => unknown) => cleanups.push({ what, run })
-
-async function cleanUp(): Promise<string[]> {
-  const failures: string[] = []
-  for (let cleanup = cleanups.pop(); cleanup; cleanup = cleanups.pop()) {
-    try {
-      await cleanup.run()
-    } catch (error) {
-      failures.push(`${cleanup.what}: ${(error as Error).message}`)
-    }
-  }
-  return failures
-}
-
-function databaseUrl(name: string): string {
-  const url = new URL(PG_URL)
-  url.pathname = `/${name}`
-  return url.toString()
-}
+const cleanups = new Cleanups()
+const defer = (what: string, run: () => unknown) => cleanups.defer(what, run)
 
 interface Fixture {
   agentId: string
@@ -171,15 +148,7 @@ async function serverRssMb(dataDir: string): Promise<number> {
 }
 
 async function run(tmpRoot: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 })
-  try {
-    await admin.connect()
-  } catch (error) {
-    throw new Error(
-      `cannot reach Postgres at ${redactUrl(PG_URL)} (set DSTACK_TEST_PG_URL): ${(error as Error).message}`,
-    )
-  }
-  defer('close the admin connection', () => admin.end())
+  const admin = await connectAdmin(cleanups)
   const dbName = `dstack_bench_${randomBytes(4).toString('hex')}`
   const dropDatabase = (name: string) => admin.query(`drop database if exists ${name} with (force)`)
   await admin.query(`create database ${dbName}`)
@@ -471,31 +440,9 @@ function table(ratios: Record<string, number>): string {
   return renderTable(header, rows)
 }
 
-/** Any embedded server still running out of this run's temporary directory. */
-function leftoverServers(tmpRoot: string): string[] {
-  const ps = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
-  return ps.split('\n').filter((line) => line.includes('server-main') && line.includes(`${tmpRoot}/`))
-}
-
 async function main(): Promise<void> {
   const startedAt = new Date()
-  const tmpRoot = mkdtempSync(join(tmpdir(), 'dstack-bench-'))
-  defer(`remove ${tmpRoot}`, () => rmSync(tmpRoot, { recursive: true, force: true }))
-  let failed = false
-  try {
-    await run(tmpRoot)
-  } catch (error) {
-    failed = true
-    console.error(`brain bench failed: ${(error as Error).message}`)
-  }
-  const cleanupFailures = await cleanUp()
-  for (const failure of cleanupFailures) console.error(`brain bench cleanup failed: ${failure}`)
-  const leftovers = leftoverServers(tmpRoot)
-  for (const line of leftovers) console.error(`brain bench left an embedded server running: ${line.trim()}`)
-  if (failed || cleanupFailures.length > 0 || leftovers.length > 0) {
-    process.exitCode = 1
-    return
-  }
+  if (!(await runBench('brain', cleanups, run))) return
 
   const ratios = computeRatios()
   console.log(table(ratios))

@@ -17,7 +17,7 @@ import { auditTrail, standup, why } from '../src/ops/history.ts'
 import { currentIntent, inferIntent, shipIntent, titleFromPrompt, writeIntent } from '../src/ops/intents.ts'
 import { conflictPrecheck } from '../src/ops/precheck.ts'
 import { heartbeat, leave, livePresence } from '../src/ops/presence.ts'
-import { resolveScope } from '../src/ops/scope.ts'
+import { type ResolvedScope, resolveScope } from '../src/ops/scope.ts'
 import { DRIVERS, freshBrain, type TestBrain } from './support/brains.ts'
 
 describe('pure helpers', () => {
@@ -336,6 +336,11 @@ describe.each(DRIVERS)('brain operations on %s', (kind) => {
     })
   })
 
+  /** Writes decisions [title, body] in order. */
+  async function decideAll(scope: ResolvedScope, decisions: Array<[string, string]>) {
+    for (const [title, body] of decisions) await writeDecision(t.brain.db, scope, { title, body })
+  }
+
   describe('decisions', () => {
     it('numbers, links, rewrites with snapshots and timeline, supersedes', async () => {
       const { alice, bob } = await team()
@@ -395,15 +400,11 @@ describe.each(DRIVERS)('brain operations on %s', (kind) => {
 
     it('searches with full-text ranking, safe with any punctuation', async () => {
       const { alice } = await team()
-      await writeDecision(t.brain.db, alice, {
-        title: 'Use Postgres for the brain',
-        body: 'one schema, PGlite embedded',
-      })
-      await writeDecision(t.brain.db, alice, {
-        title: 'Rate limiting',
-        body: 'Limit login attempts per IP; the brain stores counters in Postgres',
-      })
-      await writeDecision(t.brain.db, alice, { title: 'CSS framework', body: 'tailwind for the dashboard' })
+      await decideAll(alice, [
+        ['Use Postgres for the brain', 'one schema, PGlite embedded'],
+        ['Rate limiting', 'Limit login attempts per IP; the brain stores counters in Postgres'],
+        ['CSS framework', 'tailwind for the dashboard'],
+      ])
       const hits = await searchDecisions(t.brain.db, alice, { query: 'postgres brain' })
       expect(hits.map((h) => h.title)).toEqual(['Use Postgres for the brain', 'Rate limiting'])
       expect(hits[0]!.rank).toBeGreaterThan(hits[1]!.rank)
@@ -417,6 +418,22 @@ describe.each(DRIVERS)('brain operations on %s', (kind) => {
       ).toEqual([])
       expect(await searchDecisions(t.brain.db, alice, { query: 'the and of' })).toEqual([])
       await expect(searchDecisions(t.brain.db, alice, { query: '   ' })).rejects.toThrow(InvalidInputError)
+    })
+
+    it('excludes -words, lifts phrase matches and breaks single-word ties by frequency', async () => {
+      const { alice } = await team()
+      await decideAll(alice, [
+        ['Cache sessions in redis', 'redis for the session cache'],
+        ['Cache rendered pages', 'an in-memory cache of pages'],
+        ['Timezone column', 'store UTC everywhere'],
+        ['Dates in the UI', 'Render dates in the user timezone, taken from the browser'],
+      ])
+      expect(
+        (await searchDecisions(t.brain.db, alice, { query: 'cache -redis' })).map((h) => h.title),
+      ).toEqual(['Cache rendered pages'])
+      expect((await searchDecisions(t.brain.db, alice, { query: 'user timezone' }))[0]!.title).toBe(
+        'Dates in the UI',
+      )
     })
   })
 
@@ -532,7 +549,7 @@ describe.each(DRIVERS)('brain operations on %s', (kind) => {
       await writeIntent(t.brain.db, bob, { title: 'Stripe invoices' })
       await logEdit(t.brain.db, bob, { path: 'src/shared/money.ts', op: 'edit', hunks: [[20, 30]] })
       await logEdit(t.brain.db, bob, { path: 'src/billing/invoice.ts', op: 'edit', hunks: [[1, 10]] })
-      return { alice, bob }
+      return { alice, bob, repo: alice.repo }
     }
 
     it('reports hunk-level and file-level overlaps with who, when and intent', async () => {
@@ -557,17 +574,31 @@ describe.each(DRIVERS)('brain operations on %s', (kind) => {
     })
 
     it('ignores my own edits and published work, counts unpushed edits without an intent', async () => {
-      const { alice, bob } = await setup()
+      const { alice, bob, repo } = await setup()
       await logEdit(t.brain.db, alice, { path: 'src/shared/money.ts', op: 'edit', hunks: [[25, 27]] })
-      await shipIntent(t.brain.db, bob)
-      // Shipped but not pushed: still unpushed.
-      let result = await conflictPrecheck(t.brain.db, alice, [
-        { path: 'src/shared/money.ts', added: [[25, 27]] },
+      // Carol edits with no intent at all: unpublished until she pushes.
+      const carol = await resolveScope(t.brain.db, {
+        agentId: 'carol',
+        sessionId: 'c',
+        repo,
+        branch: 'fix/x',
+      })
+      await logEdit(t.brain.db, carol, { path: 'src/shared/money.ts', op: 'edit', hunks: [[26, 26]] })
+      const change = [{ path: 'src/shared/money.ts', added: [[25, 27]] as Array<[number, number]> }]
+      let result = await conflictPrecheck(t.brain.db, alice, change)
+      expect(result.overlaps.map((o) => [o.agent_id, o.reason]).sort()).toEqual([
+        ['bob', 'active-intent'],
+        ['carol', 'unpushed'],
       ])
-      expect(result.overlaps.map((o) => [o.agent_id, o.reason])).toEqual([['bob', 'unpushed']])
-      await recordPush(t.brain.db, bob, { headSha: 'abc1234' })
-      result = await conflictPrecheck(t.brain.db, alice, [{ path: 'src/shared/money.ts', added: [[25, 27]] }])
+      // Bob ships (his work is published or merged); Carol pushes her branch.
+      await shipIntent(t.brain.db, bob)
+      await recordPush(t.brain.db, carol, { headSha: 'abc1234' })
+      result = await conflictPrecheck(t.brain.db, alice, change)
       expect(result.overlaps).toEqual([])
+      // A later edit of Carol's, after her push, counts again.
+      await logEdit(t.brain.db, carol, { path: 'src/shared/money.ts', op: 'edit', hunks: [[27, 27]] })
+      result = await conflictPrecheck(t.brain.db, alice, change)
+      expect(result.overlaps.map((o) => o.agent_id)).toEqual(['carol'])
     })
 
     it('checks renames under their old path and refuses malformed changes', async () => {

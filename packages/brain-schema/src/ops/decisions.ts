@@ -314,9 +314,10 @@ export interface DecisionHit {
 }
 
 /**
- * Full-text search over decisions (title weighted above body), ranked by Postgres (ts_rank_cd). Decisions matching
- * every term come first, then those matching some; superseded and deprecated ones rank below live ones. The query
- * is a web-search string (`"exact phrase"`, `-excluded`, `or`) and is always passed as a parameter, never spliced.
+ * Full-text search over decisions (title weighted above body), ranked by Postgres (cover density plus term
+ * frequency). Decisions matching every term come first, then those matching some; the query's words as a phrase
+ * lift a decision; superseded and deprecated ones rank below live ones. The query is a web-search string
+ * (`"exact phrase"`, `-excluded`, `or`) and is always passed as a parameter, never spliced.
  *
  * @example
  * const hits = await searchDecisions(brain.db, scope, { query: 'password hashing' })
@@ -335,23 +336,36 @@ export async function searchDecisions(
     'search',
     input,
   )
+  // `-word` (outside quotes) excludes: such words must not widen the "some of the terms" match.
+  const excluded = [...query.matchAll(/(?:^|\s)-([^\s"]+)/g)].map((m) => m[1]).join(' ')
+  const positive = query.replace(/(?:^|\s)-[^\s"]+/g, ' ')
   const result = await sql<DecisionHit>`
     with q as (
       select websearch_to_tsquery('english', ${query}) as all_terms,
              (select to_tsquery('english', string_agg(quote_literal(lexeme) || ':*', ' | '))
-                from unnest(tsvector_to_array(to_tsvector('english', ${query}))) as lexeme) as any_term
+                from unnest(tsvector_to_array(to_tsvector('english', ${positive}))) as lexeme) as any_term,
+             (select to_tsquery('english', string_agg(quote_literal(lexeme), ' | '))
+                from unnest(tsvector_to_array(to_tsvector('english', ${excluded}))) as lexeme) as excluded,
+             phraseto_tsquery('english', ${positive}) as phrase
+    ),
+    m as (
+      -- One tsquery for the match, so the GIN index on search can serve it.
+      select q.*, case when q.any_term is null then q.all_terms else q.all_terms || q.any_term end as matches from q
     )
     select d.number, d.title, d.status,
-           (case when d.search @@ q.all_terms then 1.0 else 0.5 end)
+           (case when d.search @@ m.all_terms then 1.0 else 0.5 end)
              * (case when d.status in ('superseded', 'deprecated') then 0.5 else 1.0 end)
-             * ts_rank_cd(d.search, coalesce(q.any_term, q.all_terms), 32)::float8 as rank,
-           ts_headline('english', d.title || ' — ' || d.body, coalesce(q.any_term, q.all_terms),
+             * (case when numnode(m.phrase) > 1 and d.search @@ m.phrase then 1.5 else 1.0 end)
+             -- cover density (proximity) plus term frequency, so equal single-word hits are not a tie
+             * (ts_rank_cd(d.search, m.matches, 32) + ts_rank(d.search, m.matches, 1))::float8 as rank,
+           ts_headline('english', d.title || ' — ' || d.body, m.matches,
              'StartSel=«, StopSel=», MaxWords=30, MinWords=10, MaxFragments=1') as snippet,
            d.created_at
-    from dstack.decisions d, q
-    where (d.search @@ q.all_terms or (q.any_term is not null and d.search @@ q.any_term))
+    from dstack.decisions d, m
+    where d.search @@ m.matches
+      and (m.excluded is null or not d.search @@ m.excluded)
       and (${allRepos ?? false} or d.repo_id = ${scope.repoId})
-    order by rank desc, d.number desc
+    order by rank desc, d.updated_at desc
     limit ${limit ?? 10}`.execute(db)
   return result.rows.map((row) => ({ ...row, rank: Number(row.rank) }))
 }

@@ -53,8 +53,8 @@ function touching(
 
 /**
  * The conflict pre-check: which of the files (and line ranges) this push changes were also edited by other agents
- * whose work is not published yet — edits under an intent still active, or newer than that agent's last recorded
- * push of the branch — within `windowDays`. File-level overlaps list who, when and under which intent; hunk-level
+ * whose work is not published yet — edits under an intent still active, or (without a shipped or abandoned intent)
+ * newer than that agent's last recorded push of the branch — within `windowDays`. File-level overlaps list who, when and under which intent; hunk-level
  * ones also say which lines. Line numbers come from different working copies, so a few lines of `slack` are allowed.
  *
  * @example
@@ -112,11 +112,13 @@ export async function conflictPrecheck(
     from theirs t
     left join dstack.branches b on b.id = t.branch_id
     left join lateral jsonb_array_elements(t.hunks) h(value) on true
-    where t.active_intent or not exists (
+    -- Work under a shipped or abandoned intent is published or dropped; other edits count until a push follows them.
+    where t.active_intent or (
+      coalesce(t.intent_status not in ('shipped', 'abandoned'), true) and not exists (
       select 1 from dstack.pushes p
       where p.repo_id = ${scope.repoId} and p.agent_id = t.agent_id
         and p.branch_id is not distinct from t.branch_id and p.pushed_at >= t.created_at
-    )
+    ))
     group by t.path, t.agent_id, t.session_id, t.intent_id, t.intent_title, t.intent_status, b.name
     order by t.path, max(t.created_at) desc`.execute(db)
 
