@@ -187,10 +187,9 @@ async function naivePrecheck(
   const groups = new Map<string, { path: string; hunks: Array<[number, number]> }>()
   for (const e of edits.rows) {
     if (!ours.has(e.path)) continue
-    const active = e.intent_status === 'active' || e.intent_status === 'paused'
     const published = e.intent_status === 'shipped' || e.intent_status === 'abandoned'
     const pushed = lastPush.get(`${e.agent_id}|${e.branch_id}`)
-    if (!active && (published || (pushed !== undefined && pushed >= e.created_at.getTime()))) continue
+    if (published || (pushed !== undefined && pushed >= e.created_at.getTime())) continue
     const key = `${e.path}|${e.agent_id}|${e.session_id}|${e.intent_id}|${e.branch_id}`
     const group = groups.get(key) ?? { path: e.path, hunks: [] }
     groups.set(key, group)

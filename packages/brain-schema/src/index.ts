@@ -143,6 +143,7 @@ export {
 export { type BrainSummary, brainSummary } from './ops/summary.ts'
 export {
   appendToOutbox,
+  MAX_HANDOFF_FILES,
   type NewOutboxEntry,
   type OutboxEntry,
   type OutboxRepo,

@@ -3,6 +3,7 @@ import type { Insertable } from 'kysely'
 import { z } from 'zod'
 import type { Database } from './database.generated.ts'
 import { BrainError } from './errors.ts'
+import { MAX_HANDOFF_FILES } from './outbox/append.ts'
 
 // Validation at the boundary, mirroring the SQL checks so bad input is refused with a readable message before it
 // reaches the database (whose constraints stay as the last line of defence).
@@ -135,7 +136,7 @@ export const inputSchemas = {
     note: z.string().trim().min(1).max(20_000),
     blocker: z.string().max(5_000).nullish(),
     next_step: z.string().max(5_000).nullish(),
-    uncommitted_files: z.array(repoPath).max(10_000).optional(),
+    uncommitted_files: z.array(repoPath).max(MAX_HANDOFF_FILES).optional(),
     status: z.enum(['open', 'picked_up', 'resolved', 'expired']).optional(),
     auto_generated: z.boolean().optional(),
   }),

@@ -259,7 +259,11 @@ describe.each(DRIVERS)('brain operations on %s', (kind) => {
       const aliceRow = seenByBob.find((p) => p.session_id === alice.sessionId)!
       expect(aliceRow.active_files).toEqual(['c.ts', 'a.ts'])
       expect(await livePresence(t.brain.db, alice)).toHaveLength(2)
+      const inferred = await inferIntent(t.brain.db, alice2, { prompt: 'review the billing refactor please' })
+      expect(inferred.action).toBe('created')
       expect(await leave(t.brain.db, alice2)).toBe(true)
+      // Leaving pauses what the session's prompts inferred.
+      expect(await currentIntent(t.brain.db, alice2)).toBeNull()
       expect((await livePresence(t.brain.db, bob)).map((p) => p.session_id)).toEqual([alice.sessionId])
     })
   })
@@ -299,6 +303,26 @@ describe.each(DRIVERS)('brain operations on %s', (kind) => {
       expect(picked.handoff.picked_up_at).toBeInstanceOf(Date)
       expect(await listHandoffs(t.brain.db, bob)).toEqual([])
       await expect(pickupHandoff(t.brain.db, bob)).rejects.toThrow(NotFoundError)
+    })
+
+    it('starts a new automatic handoff once a teammate picked up the session one', async () => {
+      const { alice, bob } = await team()
+      await writeIntent(t.brain.db, alice, { title: 'Long task' })
+      const first = await autoHandoff(t.brain.db, alice, { uncommittedFiles: ['a.ts'] })
+      // Alice's own session never picks up its own handoff by default.
+      await expect(pickupHandoff(t.brain.db, alice)).rejects.toThrow(NotFoundError)
+      await pickupHandoff(t.brain.db, bob, { id: first!.id })
+      const next = await autoHandoff(t.brain.db, alice, { uncommittedFiles: ['a.ts', 'b.ts'] })
+      const replay = await autoHandoff(t.brain.db, alice, { uncommittedFiles: ['a.ts', 'b.ts'] })
+      expect(next!.id).not.toBe(first!.id)
+      expect(replay!.id).toBe(next!.id)
+      expect(next!.status).toBe('open')
+      const taken = await t.brain.db
+        .selectFrom('handoffs')
+        .selectAll()
+        .where('id', '=', first!.id)
+        .executeTakeFirstOrThrow()
+      expect(taken).toMatchObject({ status: 'picked_up', uncommitted_files: ['a.ts'] })
     })
 
     it('does not let an agent pick up a handoff addressed to someone else', async () => {
@@ -599,6 +623,16 @@ describe.each(DRIVERS)('brain operations on %s', (kind) => {
       await logEdit(t.brain.db, carol, { path: 'src/shared/money.ts', op: 'edit', hunks: [[27, 27]] })
       result = await conflictPrecheck(t.brain.db, alice, change)
       expect(result.overlaps.map((o) => o.agent_id)).toEqual(['carol'])
+    })
+
+    it('clears edits their agent has pushed, even under an intent still active', async () => {
+      const { alice, bob } = await setup()
+      const change = [{ path: 'src/shared/money.ts', added: [[25, 27]] as Array<[number, number]> }]
+      expect((await conflictPrecheck(t.brain.db, alice, change)).overlaps).toMatchObject([
+        { agent_id: 'bob', reason: 'active-intent', edit_count: 1 },
+      ])
+      await recordPush(t.brain.db, bob, { headSha: 'def5678' })
+      expect((await conflictPrecheck(t.brain.db, alice, change)).overlaps).toEqual([])
     })
 
     it('checks renames under their old path and refuses malformed changes', async () => {

@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -218,6 +218,23 @@ describe('outbox', () => {
     expect(reason(badPath)).toMatch(/invalid entry: path: must be relative/)
     expect(reason(nul)).toMatch(/refused by the brain: .*0x00/)
     expect(await countEdits()).toBe(1)
+  })
+
+  it('sets aside an entry any error refuses for good (not only bad data), without blocking the ones after it', async () => {
+    // A 4,000-byte incompressible path passes validation but overflows Postgres' btree entry limit (SQLSTATE 54000).
+    const huge = appendToOutbox(dir, {
+      kind: 'edit',
+      path: `${randomBytes(1_995).toString('hex')}/x.ts`,
+      op: 'edit',
+      session: 's',
+      repo: where(),
+    })
+    for (let i = 0; i < 5; i++)
+      appendToOutbox(dir, { kind: 'edit', path: `after/${i}.ts`, op: 'edit', session: 's', repo: where() })
+    const result = await flushOutbox(t.brain.db, { dir, agentId: 'alice' })
+    expect(result).toMatchObject({ applied: 5, dead: 1, remaining: 0, interrupted: null })
+    expect(readdirSync(join(dir, 'dead')).some((n) => n.includes(huge))).toBe(true)
+    expect(await countEdits()).toBe(5)
   })
 
   it('returns at once when another flusher holds the lock', async () => {

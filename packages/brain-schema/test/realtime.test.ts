@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocketServer } from 'ws'
@@ -58,6 +59,14 @@ describe.each(DRIVERS)('dstack watch over LISTEN on %s', (kind) => {
     await heartbeat(t.brain.db, here, { status: 'idle' })
     await sleep(100)
     expect(seen).toHaveLength(3)
+  })
+
+  it('sends whole presence rows on delete, so a session that left can be placed by repository', async () => {
+    const { rows } = await sql<{ identity: string }>`
+      select relreplident as identity from pg_class where oid = 'dstack.presence'::regclass`.execute(
+      t.brain.db,
+    )
+    expect(rows[0]!.identity).toBe('f')
   })
 
   it('filters by table', async () => {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { type Handoff, listHandoffs } from './handoffs.ts'
 import { currentIntent, type Intent } from './intents.ts'
 import { type LivePresence, livePresence } from './presence.ts'
@@ -63,7 +64,16 @@ export async function teamDigest(
       )
       .where('i.repo_id', '=', scope.repoId)
       .where('i.agent_id', '<>', scope.agentId)
-      .where('i.status', 'in', ['active', 'paused'])
+      // Paused work older than a week is history, not news.
+      .where((eb) =>
+        eb.or([
+          eb('i.status', '=', 'active'),
+          eb.and([
+            eb('i.status', '=', 'paused'),
+            eb('i.updated_at', '>', sql<Date>`now() - interval '7 days'`),
+          ]),
+        ]),
+      )
       .orderBy('i.updated_at', 'desc')
       .limit(options.intents ?? 20)
       .execute(),
@@ -148,7 +158,8 @@ export function renderDigest(digest: TeamDigest, options: { maxChars?: number } 
       lines: digest.handoffs.map(
         (h) =>
           `- from ${h.from_agent} ${ago(h.created_at, now)}${h.branch_name ? ` on ${h.branch_name}` : ''}: ${h.note.slice(0, 300)}` +
-          `${h.next_step ? ` Next: ${h.next_step.slice(0, 200)}` : ''}` +
+          // An automatic handoff's next step quotes another agent's last message: not for this agent's context.
+          `${h.next_step && !h.auto_generated ? ` Next: ${h.next_step.slice(0, 200)}` : ''}` +
           `${h.uncommitted_files.length > 0 ? ` Uncommitted: ${fileList(h.uncommitted_files, 5)}.` : ''} (id ${h.id})`,
       ),
     },

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import type { Row } from '../database.generated.ts'
 import { NotFoundError, StateConflictError } from '../errors.ts'
 import { agentHandle, repoPath } from '../inputs.ts'
+import { MAX_HANDOFF_FILES } from '../outbox/append.ts'
 import { currentIntent, type Intent } from './intents.ts'
 import { type Db, inTransaction, parseWith, type ResolvedScope } from './scope.ts'
 
@@ -30,7 +31,7 @@ export const writeHandoffSchema = z.strictObject({
   blocker: z.string().max(5_000).nullish(),
   nextStep: z.string().max(5_000).nullish(),
   toAgent: agentHandle.nullish(),
-  uncommittedFiles: z.array(repoPath).max(10_000).optional(),
+  uncommittedFiles: z.array(repoPath).max(MAX_HANDOFF_FILES).optional(),
 })
 
 /**
@@ -78,7 +79,7 @@ export async function writeHandoff(
 }
 
 export const autoHandoffSchema = z.strictObject({
-  uncommittedFiles: z.array(repoPath).max(10_000),
+  uncommittedFiles: z.array(repoPath).max(MAX_HANDOFF_FILES),
   /** The end of the agent's last message, as a hint of where it stopped. */
   lastMessage: z.string().max(1_000_000).nullish(),
 })
@@ -106,39 +107,52 @@ export async function autoHandoff(
       : `(auto) Stopped with ${files} uncommitted file${files === 1 ? '' : 's'}`
     const last = lastMessage?.trim()
     const nextStep = last ? `Last message: ${last.length > 500 ? `…${last.slice(-500)}` : last}` : null
-    const id = stableUuid('auto-handoff', scope.agentId, scope.sessionId ?? scope.machine ?? '', scope.repoId)
-    const row = await trx
-      .insertInto('handoffs')
-      .values({
+    const upsert = (id: string) =>
+      trx
+        .insertInto('handoffs')
+        .values({
+          id,
+          repo_id: scope.repoId,
+          intent_id: intent?.id ?? null,
+          from_agent: scope.agentId,
+          session_id: scope.sessionId,
+          branch_name: scope.branch,
+          note,
+          next_step: nextStep,
+          uncommitted_files: uncommittedFiles,
+          auto_generated: true,
+        })
+        .onConflict((oc) =>
+          oc
+            .column('id')
+            .doUpdateSet({
+              intent_id: intent?.id ?? null,
+              branch_name: scope.branch,
+              note,
+              next_step: nextStep,
+              uncommitted_files: uncommittedFiles,
+            })
+            .where('handoffs.status', '=', 'open'),
+        )
+        .returningAll()
+        .executeTakeFirst()
+    // Once a teammate picks the session's handoff up, it stays as they took it and the session starts the next
+    // one, whose id derives from the pickup: replays still land on the same row.
+    let id = stableUuid('auto-handoff', scope.agentId, scope.sessionId ?? scope.machine ?? '', scope.repoId)
+    for (let generation = 0; generation < 100; generation++) {
+      const row = await upsert(id)
+      if (row) return row
+      const taken = await trx
+        .selectFrom('handoffs')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow()
+      id = stableUuid(
         id,
-        repo_id: scope.repoId,
-        intent_id: intent?.id ?? null,
-        from_agent: scope.agentId,
-        session_id: scope.sessionId,
-        branch_name: scope.branch,
-        note,
-        next_step: nextStep,
-        uncommitted_files: uncommittedFiles,
-        auto_generated: true,
-      })
-      .onConflict((oc) =>
-        oc
-          .column('id')
-          .doUpdateSet({
-            intent_id: intent?.id ?? null,
-            branch_name: scope.branch,
-            note,
-            next_step: nextStep,
-            uncommitted_files: uncommittedFiles,
-          })
-          .where('handoffs.status', '=', 'open'),
+        String(taken.picked_up_at?.toISOString() ?? taken.resolved_at?.toISOString() ?? taken.status),
       )
-      .returningAll()
-      .executeTakeFirst()
-    // A picked-up auto handoff stays as the teammate took it; report the stored row.
-    return (
-      row ?? (await trx.selectFrom('handoffs').selectAll().where('id', '=', id).executeTakeFirstOrThrow())
-    )
+    }
+    throw new StateConflictError(`too many picked-up automatic handoffs for session ${scope.sessionId}`)
   })
 }
 
@@ -154,27 +168,36 @@ export async function listHandoffs(
   scope: ResolvedScope,
   options: { limit?: number; status?: Handoff['status'] } = {},
 ): Promise<Handoff[]> {
-  return db
-    .selectFrom('handoffs')
-    .selectAll()
-    .where('repo_id', '=', scope.repoId)
-    .where('status', '=', options.status ?? 'open')
-    .where((eb) =>
-      eb.or([
-        eb('to_agent', '=', scope.agentId),
-        eb('to_agent', 'is', null),
-        eb('from_agent', '=', scope.agentId),
-      ]),
-    )
-    .where((eb) =>
-      // The handoff this very session keeps rewriting is not news to it.
-      scope.sessionId
-        ? eb.or([eb('session_id', 'is', null), eb('session_id', '<>', scope.sessionId)])
-        : eb.lit(true),
-    )
-    .orderBy('created_at', 'desc')
-    .limit(options.limit ?? 20)
-    .execute()
+  return (
+    db
+      .selectFrom('handoffs')
+      .selectAll()
+      .where('repo_id', '=', scope.repoId)
+      .where('status', '=', options.status ?? 'open')
+      .where((eb) =>
+        eb.or([
+          eb('to_agent', '=', scope.agentId),
+          eb('to_agent', 'is', null),
+          eb('from_agent', '=', scope.agentId),
+        ]),
+      )
+      .where((eb) =>
+        // The handoff this very session keeps rewriting is not news to it.
+        scope.sessionId
+          ? eb.or([eb('session_id', 'is', null), eb('session_id', '<>', scope.sessionId)])
+          : eb.lit(true),
+      )
+      // Automatic handoffs nobody took in two weeks are history.
+      .where((eb) =>
+        eb.or([
+          eb('auto_generated', '=', false),
+          eb('created_at', '>', sql<Date>`now() - interval '14 days'`),
+        ]),
+      )
+      .orderBy('created_at', 'desc')
+      .limit(options.limit ?? 20)
+      .execute()
+  )
 }
 
 export interface PickedUpHandoff {
@@ -218,6 +241,12 @@ export async function pickupHandoff(
           .where('repo_id', '=', scope.repoId)
           .where('status', '=', 'open')
           .where((eb) => eb.or([eb('to_agent', '=', scope.agentId), eb('to_agent', 'is', null)]))
+          // Not the handoff this very session keeps rewriting.
+          .where((eb) =>
+            scope.sessionId
+              ? eb.or([eb('session_id', 'is', null), eb('session_id', '<>', scope.sessionId)])
+              : eb.lit(true),
+          )
           .orderBy('created_at', 'desc')
           .limit(1)
           .executeTakeFirst()

@@ -167,8 +167,10 @@ export async function auditTrail(
       from dstack.handoffs h where h.repo_id = ${scope.repoId} and ${file} = any(h.uncommitted_files)
       union all
       select 'push', p.pushed_at, jsonb_build_object('agent_id', p.agent_id, 'head_sha', p.head_sha)
-      from dstack.pushes p where p.repo_id = ${scope.repoId} and p.branch_id in (
-        select e.branch_id from dstack.edits e join f on f.id = e.file_id where e.branch_id is not null)
+      -- Only pushes that published an edit of this file: on a branch it was edited on, after such an edit.
+      from dstack.pushes p where p.repo_id = ${scope.repoId} and exists (
+        select 1 from dstack.edits e join f on f.id = e.file_id
+        where e.branch_id = p.branch_id and e.agent_id = p.agent_id and e.created_at <= p.pushed_at)
     ) trail
     order by at desc
     limit ${limit ?? 200}`.execute(db)

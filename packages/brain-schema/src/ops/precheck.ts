@@ -25,7 +25,7 @@ export interface Overlap {
   branch_name: string | null
   edit_count: number
   last_edit_at: Date
-  /** Why their edits count: still under an active intent, or newer than their last push of that branch. */
+  /** Their edits are unpushed either way; 'active-intent' when the work is under an intent still in progress. */
   reason: 'active-intent' | 'unpushed'
   /** Their edited ranges that overlap ours (within `slack` lines); empty for a file-level-only overlap. */
   theirHunks: Array<[number, number]>
@@ -53,8 +53,8 @@ function touching(
 
 /**
  * The conflict pre-check: which of the files (and line ranges) this push changes were also edited by other agents
- * whose work is not published yet — edits under an intent still active, or (without a shipped or abandoned intent)
- * newer than that agent's last recorded push of the branch — within `windowDays`. File-level overlaps list who, when and under which intent; hunk-level
+ * whose work is not published yet — edits newer than that agent's last recorded push of the branch, and not under
+ * a shipped or abandoned intent — within `windowDays`. File-level overlaps list who, when and under which intent; hunk-level
  * ones also say which lines. Line numbers come from different working copies, so a few lines of `slack` are allowed.
  *
  * @example
@@ -96,7 +96,7 @@ export async function conflictPrecheck(
   }>`
     with mine as (select unnest(${[...byPath.keys()]}::text[]) as path),
     theirs as (
-      select f.path, e.agent_id, e.session_id, e.intent_id, e.branch_id, e.created_at, e.hunks,
+      select f.path, e.id as edit_id, e.agent_id, e.session_id, e.intent_id, e.branch_id, e.created_at, e.hunks,
              i.title as intent_title, i.status as intent_status,
              coalesce(i.status in ('active', 'paused'), false) as active_intent
       from mine
@@ -107,18 +107,18 @@ export async function conflictPrecheck(
         and e.created_at > now() - make_interval(days => ${windowDays ?? 14})
     )
     select t.path, t.agent_id, t.session_id, t.intent_id, t.intent_title, t.intent_status, b.name as branch_name,
-           count(*)::int as edit_count, max(t.created_at) as last_edit_at, bool_or(t.active_intent) as active_intent,
+           count(distinct t.edit_id)::int as edit_count, max(t.created_at) as last_edit_at, bool_or(t.active_intent) as active_intent,
            coalesce(jsonb_agg(h.value) filter (where h.value is not null), '[]') as hunks
     from theirs t
     left join dstack.branches b on b.id = t.branch_id
     left join lateral jsonb_array_elements(t.hunks) h(value) on true
-    -- Work under a shipped or abandoned intent is published or dropped; other edits count until a push follows them.
-    where t.active_intent or (
-      coalesce(t.intent_status not in ('shipped', 'abandoned'), true) and not exists (
+    -- Unpublished: not under a shipped or abandoned intent, and no push of that branch by that agent since.
+    -- (Pushed edits are upstream: git makes the pusher integrate them first, whatever the intent's status.)
+    where coalesce(t.intent_status not in ('shipped', 'abandoned'), true) and not exists (
       select 1 from dstack.pushes p
       where p.repo_id = ${scope.repoId} and p.agent_id = t.agent_id
         and p.branch_id is not distinct from t.branch_id and p.pushed_at >= t.created_at
-    ))
+    )
     group by t.path, t.agent_id, t.session_id, t.intent_id, t.intent_title, t.intent_status, b.name
     order by t.path, max(t.created_at) desc`.execute(db)
 

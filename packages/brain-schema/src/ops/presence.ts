@@ -64,7 +64,8 @@ export async function heartbeat(
 }
 
 /**
- * Ends a session's presence in a repository (SessionEnd): others stop seeing it at once instead of after the TTL.
+ * Ends a session in a repository (SessionEnd): others stop seeing its presence at once instead of after the TTL,
+ * and the intent inferred from its prompts is paused (a written intent stays as the agent left it).
  *
  * @example
  * await leave(brain.db, scope)
@@ -76,6 +77,17 @@ export async function leave(db: Db, scope: ResolvedScope): Promise<boolean> {
     .where('session_id', '=', sessionKey(scope))
     .where('repo_id', '=', scope.repoId)
     .executeTakeFirst()
+  if (scope.sessionId) {
+    await db
+      .updateTable('intents')
+      .set({ status: 'paused' })
+      .where('agent_id', '=', scope.agentId)
+      .where('repo_id', '=', scope.repoId)
+      .where('session_id', '=', scope.sessionId)
+      .where('status', '=', 'active')
+      .where('inferred', '=', true)
+      .execute()
+  }
   return result.numDeletedRows > 0n
 }
 

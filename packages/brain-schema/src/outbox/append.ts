@@ -7,6 +7,9 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeFileAtomic } from '@dstack/daemon'
 
+/** A handoff lists at most this many uncommitted files (a repository with an un-ignored build directory has more). */
+export const MAX_HANDOFF_FILES = 10_000
+
 /** Where an entry happened: the repository as `@dstack/git` identifies it. */
 export interface OutboxRepo {
   canonical: string

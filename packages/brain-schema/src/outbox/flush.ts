@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { type HeldLock, tryLock } from '@dstack/daemon'
+import { tryLock } from '@dstack/daemon'
 import type { Kysely } from 'kysely'
 import { z } from 'zod'
 import type { Database } from '../database.generated.ts'
@@ -11,7 +11,7 @@ import { autoHandoff } from '../ops/handoffs.ts'
 import { inferIntent } from '../ops/intents.ts'
 import { heartbeat, leave, presenceStatus } from '../ops/presence.ts'
 import { type ResolvedScope, resolveScope } from '../ops/scope.ts'
-import { ENTRY_FILE, type OutboxEntry } from './append.ts'
+import { ENTRY_FILE, MAX_HANDOFF_FILES, type OutboxEntry } from './append.ts'
 
 const base = {
   v: z.literal(1),
@@ -42,7 +42,7 @@ export const outboxEntrySchema = z.discriminatedUnion('kind', [
   z.object({
     ...base,
     kind: z.literal('stop'),
-    uncommittedFiles: z.array(repoPath).max(10_000),
+    uncommittedFiles: z.array(repoPath).max(MAX_HANDOFF_FILES),
     lastMessage: z.string().max(1_000_000).nullish(),
   }),
   z.object({
@@ -88,11 +88,33 @@ export interface FlushResult {
   interrupted: string | null
 }
 
-/** Errors that will not go away by retrying: bad data (SQLSTATE classes 22 and 23) or invalid input. */
-function isPermanent(error: unknown): boolean {
-  if (error instanceof BrainError) return !(error instanceof BrainUnavailableError)
+/** Node socket errors that mean "the brain is not reachable right now". */
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOENT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+])
+
+/**
+ * Errors worth retrying later: the brain is unreachable or went away (connection failures, SQLSTATE classes 08
+ * and 57 — shutdown, admin kill), it is overloaded (53), or a transaction lost a race (40001, 40P01). Everything
+ * else — bad data, a constraint, a privilege, a bug — will fail again the same way, so that entry is set aside.
+ */
+function isTransient(error: unknown): boolean {
+  if (error instanceof BrainUnavailableError) return true
+  if (error instanceof BrainError) return false
   const code = (error as { code?: unknown }).code
-  return typeof code === 'string' && /^(22|23|DS)/.test(code)
+  if (typeof code !== 'string') {
+    // pg reports a dropped connection as a plain Error with one of these messages.
+    return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+      (error as Error)?.message ?? '',
+    )
+  }
+  return CONNECTION_ERRNOS.has(code) || /^(08|57|53)/.test(code) || code === '40001' || code === '40P01'
 }
 
 /** Applies one validated entry inside the caller's transaction. */
@@ -175,120 +197,146 @@ function sweepAbandonedTemps(dir: string, names: string[]): void {
  */
 export async function flushOutbox(db: Kysely<Database>, options: FlushOptions): Promise<FlushResult> {
   const { dir } = options
-  let names: string[]
-  try {
-    names = readdirSync(dir)
-  } catch {
-    return { applied: 0, dead: 0, remaining: 0, busy: false, interrupted: null }
-  }
-  const attempt = tryLock(join(dir, '.flush.lock'), 'outbox flush')
-  if (!attempt.acquired) {
-    return {
-      applied: 0,
-      dead: 0,
-      remaining: names.filter((n) => ENTRY_FILE.test(n)).length,
-      busy: true,
-      interrupted: null,
+  const pendingNames = () => {
+    try {
+      return readdirSync(dir)
+        .filter((n) => ENTRY_FILE.test(n))
+        .sort()
+    } catch {
+      return []
     }
   }
-  const lock: HeldLock = attempt.lock
-  let applied = 0
-  let dead = 0
+  const total = { applied: 0, dead: 0 }
   let interrupted: string | null = null
-  try {
-    sweepAbandonedTemps(dir, names)
-    // Listed after taking the lock, so a previous flusher's deletions are seen.
-    const pending = readdirSync(dir)
-      .filter((n) => ENTRY_FILE.test(n))
-      .sort()
-    const scopes = new Map<string, ResolvedScope>()
-    const scopeOf = async (trx: Kysely<Database>, entry: OutboxEntry) => {
-      const agentId = entry.agent ?? options.agentId
-      const key = JSON.stringify([
-        agentId,
-        entry.session,
-        entry.repo.canonical,
-        entry.repo.branch,
-        entry.machine,
-      ])
-      let scope = scopes.get(key)
-      if (!scope) {
-        scope = await resolveScope(trx, {
-          agentId,
-          sessionId: entry.session,
-          repo: entry.repo.canonical,
-          branch: entry.repo.branch,
-          defaultBranch: entry.repo.defaultBranch,
-          machine: entry.machine ?? options.machine,
-        })
+  // An appender that found the lock held relies on this flusher to take its entry: so after releasing the lock,
+  // look again, and go round while entries remain (the appender wrote before it looked at the lock).
+  for (let round = 0; ; round++) {
+    if (pendingNames().length === 0) break
+    const attempt = tryLock(join(dir, '.flush.lock'), 'outbox flush')
+    if (!attempt.acquired) {
+      if (round === 0) {
+        return { applied: 0, dead: 0, remaining: pendingNames().length, busy: true, interrupted: null }
       }
-      return { key, scope }
+      break // another flusher took over and will see the rest
     }
-    const applyBatch = async (batch: Loaded[]) => {
-      const resolved: Array<[string, ResolvedScope]> = []
-      await db.transaction().execute(async (trx) => {
-        for (const { entry } of batch) {
-          const { key, scope } = await scopeOf(trx, entry)
-          resolved.push([key, scope])
-          await applyEntry(trx, entry, scope)
-        }
-      })
-      // Ids resolved inside a rolled-back transaction may not exist: cache only after the commit.
-      for (const [key, scope] of resolved) scopes.set(key, scope)
-      for (const { name } of batch) rmSync(join(dir, name), { force: true })
-      applied += batch.length
+    try {
+      interrupted = await flushHeld(db, options, pendingNames, total)
+    } finally {
+      attempt.lock.release()
     }
+    if (interrupted !== null) break
+    if (options.deadline !== undefined && Date.now() > options.deadline) break
+  }
+  return { ...total, remaining: pendingNames().length, busy: false, interrupted }
+}
 
-    const batchSize = options.batchSize ?? 200
-    for (let start = 0; start < pending.length; start += batchSize) {
-      if (options.deadline !== undefined && Date.now() > options.deadline) break
-      const batch: Loaded[] = []
-      for (const name of pending.slice(start, start + batchSize)) {
-        let raw: unknown
-        try {
-          raw = JSON.parse(readFileSync(join(dir, name), 'utf8'))
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue
-          bury(dir, name, `not JSON: ${(error as Error).message}`)
-          dead++
-          continue
-        }
-        const parsed = outboxEntrySchema.safeParse(raw)
-        if (!parsed.success) {
-          bury(
-            dir,
-            name,
-            `invalid entry: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-          )
-          dead++
-          continue
-        }
-        batch.push({ name, entry: parsed.data as OutboxEntry })
+/** The flush proper, with the lock held: until the directory is empty, the brain fails, or the deadline passes. */
+async function flushHeld(
+  db: Kysely<Database>,
+  options: FlushOptions,
+  pendingNames: () => string[],
+  total: { applied: number; dead: number },
+): Promise<string | null> {
+  const { dir } = options
+  try {
+    sweepAbandonedTemps(dir, readdirSync(dir))
+  } catch {}
+  const scopes = new Map<string, ResolvedScope>()
+  const scopeOf = async (trx: Kysely<Database>, entry: OutboxEntry) => {
+    const agentId = entry.agent ?? options.agentId
+    const key = JSON.stringify([
+      agentId,
+      entry.session,
+      entry.repo.canonical,
+      entry.repo.branch,
+      entry.machine,
+    ])
+    const scope =
+      scopes.get(key) ??
+      (await resolveScope(trx, {
+        agentId,
+        sessionId: entry.session,
+        repo: entry.repo.canonical,
+        branch: entry.repo.branch,
+        defaultBranch: entry.repo.defaultBranch,
+        machine: entry.machine ?? options.machine,
+      }))
+    return { key, scope }
+  }
+  const applyBatch = async (batch: Loaded[]) => {
+    const resolved: Array<[string, ResolvedScope]> = []
+    await db.transaction().execute(async (trx) => {
+      for (const { entry } of batch) {
+        const { key, scope } = await scopeOf(trx, entry)
+        resolved.push([key, scope])
+        await applyEntry(trx, entry, scope)
       }
-      if (batch.length === 0) continue
-      try {
-        await applyBatch(batch)
-      } catch (error) {
-        if (!isPermanent(error)) throw error
-        // Somebody in the batch is bad: apply one at a time so only that one is set aside.
-        for (const one of batch) {
-          try {
-            await applyBatch([one])
-          } catch (single) {
-            if (!isPermanent(single)) throw single
-            bury(dir, one.name, `refused by the brain: ${(single as Error).message}`)
-            dead++
+    })
+    // Ids resolved inside a rolled-back transaction may not exist: cache only after the commit.
+    for (const [key, scope] of resolved) scopes.set(key, scope)
+    for (const { name } of batch) rmSync(join(dir, name), { force: true })
+    total.applied += batch.length
+  }
+  const load = (name: string): Loaded | null => {
+    let text: string
+    try {
+      text = readFileSync(join(dir, name), 'utf8')
+    } catch {
+      return null // gone (another flusher before us) or unreadable for now: left for the next round
+    }
+    let raw: unknown
+    try {
+      raw = JSON.parse(text)
+    } catch (error) {
+      bury(dir, name, `not JSON: ${(error as Error).message}`)
+      total.dead++
+      return null
+    }
+    const parsed = outboxEntrySchema.safeParse(raw)
+    if (!parsed.success) {
+      bury(
+        dir,
+        name,
+        `invalid entry: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      )
+      total.dead++
+      return null
+    }
+    return { name, entry: parsed.data as OutboxEntry }
+  }
+
+  const batchSize = options.batchSize ?? 200
+  const seen = new Set<string>()
+  try {
+    // Re-list after each pass so entries appended meanwhile are taken too.
+    for (let names = pendingNames(); names.some((n) => !seen.has(n)); names = pendingNames()) {
+      const fresh = names.filter((n) => !seen.has(n))
+      for (let start = 0; start < fresh.length; start += batchSize) {
+        if (options.deadline !== undefined && Date.now() > options.deadline) return null
+        const slice = fresh.slice(start, start + batchSize)
+        for (const name of slice) seen.add(name)
+        const batch = slice.map(load).filter((loaded) => loaded !== null)
+        if (batch.length === 0) continue
+        try {
+          await applyBatch(batch)
+        } catch (error) {
+          if (isTransient(error)) throw error
+          // Somebody in the batch is bad: apply one at a time so only that one is set aside.
+          for (const one of batch) {
+            try {
+              await applyBatch([one])
+            } catch (single) {
+              if (isTransient(single)) throw single
+              bury(dir, one.name, `refused by the brain: ${(single as Error).message}`)
+              total.dead++
+            }
           }
         }
       }
     }
+    return null
   } catch (error) {
-    if (isPermanent(error)) throw error
     // The brain went away mid-flush: everything not yet committed stays for the next flush.
-    interrupted = (error as Error).message
-  } finally {
-    lock.release()
+    return (error as Error).message || String(error)
   }
-  const remaining = readdirSync(dir).filter((n) => ENTRY_FILE.test(n)).length
-  return { applied, dead, remaining, busy: false, interrupted }
 }
