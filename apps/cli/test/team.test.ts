@@ -305,8 +305,10 @@ describe('two agents on one repository', () => {
         'UserPromptSubmit',
       ].sort(),
     )
-    // The installed launcher really runs a hook.
-    const viaLauncher = execFileSync(installed.launcher, ['hook', 'SessionEnd'], {
+    // The installed command, as Claude Code runs it (shell form), really runs a hook.
+    const command = merged.hooks.SessionEnd[0].hooks[0].command as string
+    expect(command).toBe(`'${installed.launcher}' hook SessionEnd`)
+    const viaLauncher = execFileSync('sh', ['-c', command], {
       input: 'not json',
       env: { PATH: process.env.PATH, DSTACK_HOME: join(root, 'home-alice', '.dstack') },
       encoding: 'utf8',
@@ -342,6 +344,32 @@ describe('two agents on one repository', () => {
       ['intents', 'insert', 'bob'],
       ['handoffs', 'insert', 'bob'],
     ])
+  })
+
+  it('installs project hooks that name no one’s home, run each teammate’s launcher, and skip without dstack', async () => {
+    const repo = join(root, 'bob')
+    const installed = json<{ path: string; backupPath: string | null }>(
+      await dstack('bob', ['hooks', 'install', '--project', '--json']),
+    )
+    expect(installed.path).toBe(join(repo, '.claude', 'settings.json'))
+    const text = readFileSync(installed.path, 'utf8')
+    expect(text).not.toContain(root)
+    const command = JSON.parse(text).hooks.SessionEnd[0].hooks[0].command as string
+    const run = (home: string) =>
+      execFileSync('sh', ['-c', command], {
+        input: 'not json',
+        env: { PATH: process.env.PATH, HOME: home },
+        encoding: 'utf8',
+      })
+    // Bob has dstack (his launcher exists): the hook runs it and exits 0 on bad input.
+    expect(run(join(root, 'home-bob'))).toBe('')
+    // A teammate without dstack: skipped, exit 0, no "hook error".
+    expect(run(join(root, 'home-nobody'))).toBe('')
+    // Backups of a project's settings stay out of the repository.
+    expect(git(repo, 'status', '--porcelain', '--untracked-files=all', '.claude')).toBe(
+      '?? .claude/settings.json',
+    )
+    expect((await dstack('bob', ['hooks', 'uninstall', '--project'])).code).toBe(0)
   })
 
   it('refuses clearly outside a repository and with a broken settings.json', async () => {

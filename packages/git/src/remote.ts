@@ -12,7 +12,7 @@ const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?|\[[0-9A-Fa-f:.]+\
  * Normalises a remote URL to `host/path`, so every clone of a repository (ssh or https, with or without `.git`,
  * credentials or a port) gets the same identity: lowercase host, no user, password or port, no `.git` suffix or
  * trailing slash, path case kept. A local path or `file://` URL becomes `local:<absolute path>` (relative paths are
- * resolved against `cwd`). Input that is none of these comes back trimmed as `unknown:<input>`. Never throws.
+ * resolved against `cwd`). Input that is none of these comes back trimmed as `unknown:<input>`, minus any `user:password@`. Never throws.
  *
  * @example
  * canonicalRemote('git@github.com:Org/Repo.git') // 'github.com/Org/Repo'
@@ -22,7 +22,8 @@ const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?|\[[0-9A-Fa-f:.]+\
  */
 export function canonicalRemote(url: string, cwd: string = process.cwd()): string {
   const input = url.trim()
-  const unknown = `unknown:${input}`
+  // Even an unparseable URL never carries credentials into the brain: drop anything like user:token@.
+  const unknown = `unknown:${input.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s]*@/i, '$1')}`
   if (input === '') return unknown
 
   const helper = TRANSPORT_HELPER.exec(input)

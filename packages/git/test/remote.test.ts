@@ -40,7 +40,9 @@ describe('canonicalRemote', () => {
     ['  https://  ', 'unknown:https://'],
     ['https:///path/only', 'unknown:https:///path/only'],
     ['https://github.com', 'unknown:https://github.com'],
-    ['git@github.com:', 'unknown:git@github.com:'],
+    ['git@github.com:', 'unknown:github.com:'],
+    // Credentials never survive, even in a URL that cannot be parsed.
+    ['https://u:ghp_TOKEN@github.com/org/my repo.git', 'unknown:https://github.com/org/my repo.git'],
     ['bad host:org/repo', 'unknown:bad host:org/repo'],
     ['https://exa mple.com/x', 'unknown:https://exa mple.com/x'],
     ['file://relative/path', 'unknown:file://relative/path'],

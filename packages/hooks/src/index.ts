@@ -3,21 +3,30 @@
 export { noteFlushOutcome, startBackgroundFlush } from './background.ts'
 export { HOOK_EVENTS, type HookEvent, type HookInput, MAX_INPUT_BYTES, parseHookInput } from './input.ts'
 export { formatOverlaps, prePush } from './pre-push.ts'
-export { type HookResult, type RunHookOptions, runHook } from './runtime.ts'
+export { gitPush, type HookResult, type RunHookOptions, runHook } from './runtime.ts'
 export { sessionStart } from './session-start.ts'
 export {
   type CommandHandler,
   type HookSpec,
   type HooksStatus,
   hooksStatus,
+  type InstallOptions,
   type InstallResult,
   installHooks,
   isDstackHandler,
   SettingsFileError,
   uninstallHooks,
 } from './settings/install.ts'
-export { dstackHookSpecs, EDIT_MATCHER, installLauncher } from './specs.ts'
-export { EDIT_TOOLS, type LineRange, mergeRanges, rangesOf, type ToolEdit, toolEdit } from './tool-edits.ts'
+export { dstackHookSpecs, EDIT_MATCHER, installLauncher, type Launcher } from './specs.ts'
+export {
+  EDIT_TOOLS,
+  type LineRange,
+  mergeRanges,
+  patchRanges,
+  rangesOf,
+  type ToolEdit,
+  toolEdit,
+} from './tool-edits.ts'
 export {
   NotInRepositoryError,
   type OpenWorkspaceOptions,

@@ -34,15 +34,20 @@ export function formatOverlaps(result: PrecheckResult, now = new Date()): string
 export async function prePush(
   input: HookInput,
   env: NodeJS.ProcessEnv,
-  options: { strict: boolean; isPush: (command: string) => boolean },
+  options: { strict: boolean; push: (command: string, cwd: string) => { dir: string } | null },
 ): Promise<HookResult> {
   const command = toolString(input, 'command')
-  if (input.tool_name !== 'Bash' || !command || !options.isPush(command) || !input.cwd) {
-    return { stdout: '', stderr: '', exitCode: 0 }
-  }
+  const push = input.tool_name === 'Bash' && command && input.cwd ? options.push(command, input.cwd) : null
+  if (!push) return { stdout: '', stderr: '', exitCode: 0 }
   let workspace: Awaited<ReturnType<typeof openWorkspace>>
   try {
-    workspace = await openWorkspace({ cwd: input.cwd, sessionId: input.session_id, env })
+    // A short flush: a long-offline outbox must not hold the push up (the background flusher takes the rest).
+    workspace = await openWorkspace({
+      cwd: push.dir,
+      sessionId: input.session_id,
+      env,
+      deadline: Date.now() + 2_000,
+    })
   } catch (error) {
     // Fail open: a gate that cannot see the brain does not block work (Claude Code's own advice for hooks).
     const message = `dstack pre-check skipped: ${(error as Error).message.split('\n')[0]}`

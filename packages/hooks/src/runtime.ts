@@ -5,8 +5,13 @@
 // the strict pre-check gate, which exits 2 with its reason.
 
 import { hostname } from 'node:os'
-import { dirname } from 'node:path'
-import { appendToOutbox, type NewOutboxEntry, type OutboxRepo } from '@dstack/brain-schema/outbox'
+import { dirname, resolve } from 'node:path'
+import {
+  appendToOutbox,
+  MAX_HANDOFF_FILES,
+  type NewOutboxEntry,
+  type OutboxRepo,
+} from '@dstack/brain-schema/outbox'
 import { outboxDir } from '@dstack/config/paths'
 import { readRepoIdentity, repoRelativePath, uncommittedFiles } from '@dstack/git'
 import { startBackgroundFlush } from './background.ts'
@@ -31,8 +36,38 @@ export interface RunHookOptions {
 
 const ok = (stdout = '', stderr = ''): HookResult => ({ stdout, stderr, exitCode: 0 })
 
-/** A `git push` anywhere in a shell command line (after `&&`, `;`, `cd x &&`, with `-C dir`, ...). */
-const GIT_PUSH = /(^|[;&|(\s])git(\s+-C\s+\S+|\s+-c\s+\S+)*\s+push(\s|$)/
+/**
+ * The `git push` a shell command line runs, if any: the directory it pushes from (`git -C <dir>`, or a leading
+ * `cd <dir> &&`), or null when no segment of the line is a real push (`echo git push`, `--dry-run`, `--delete` and
+ * `git push --tags` publish no edits).
+ *
+ * @example
+ * gitPush('cd api && git push origin main', '/work') // { dir: '/work/api' }
+ */
+export function gitPush(command: string, cwd: string): { dir: string } | null {
+  let dir = cwd
+  for (const segment of command.split(/&&|\|\||;|\n/)) {
+    const words = segment.trim().split(/\s+/).filter(Boolean)
+    while (words[0] && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) words.shift() // VAR=value prefixes
+    if (words[0] === 'cd' && words[1]) {
+      dir = resolve(dir, words[1].replace(/^["']|["']$/g, ''))
+      continue
+    }
+    if (words[0] !== 'git') continue
+    let here = dir
+    let i = 1
+    for (; i < words.length && words[i]!.startsWith('-'); i++) {
+      if (words[i] === '-C' && words[i + 1]) here = resolve(here, words[++i]!.replace(/^["']|["']$/g, ''))
+      else if (words[i] === '-c') i++
+    }
+    if (words[i] !== 'push') continue
+    const flags = words.slice(i + 1)
+    if (flags.some((f) => ['--dry-run', '-n', '--delete', '-d', '--tags'].includes(f) || f.startsWith(':')))
+      continue
+    return { dir: here }
+  }
+  return null
+}
 
 /**
  * Where an event happened, as the outbox records it: the repository of `path` (a file or directory).
@@ -78,10 +113,12 @@ function postToolUse(input: HookInput, env: NodeJS.ProcessEnv): boolean {
     return true
   }
   const command = toolString(input, 'command')
-  if (input.tool_name === 'Bash' && command && GIT_PUSH.test(command) && input.cwd) {
+  const push = input.tool_name === 'Bash' && command && input.cwd ? gitPush(command, input.cwd) : null
+  if (push) {
     const response = input.tool_response as { exitCode?: unknown; interrupted?: unknown } | undefined
     if (typeof response?.exitCode === 'number' && response.exitCode !== 0) return false
-    const where = locate(input.cwd)
+    if (response?.interrupted === true) return false
+    const where = locate(push.dir)
     if (!where) return false
     append(env, { ...entryBase(input, env), kind: 'push', repo: where.repo, headSha: where.head })
     return true
@@ -118,7 +155,7 @@ async function stop(input: HookInput, env: NodeJS.ProcessEnv): Promise<boolean> 
     ...entryBase(input, env),
     kind: 'stop',
     repo: where.repo,
-    uncommittedFiles: files.slice(0, 10_000),
+    uncommittedFiles: files.slice(0, MAX_HANDOFF_FILES),
     lastMessage: input.last_assistant_message?.slice(-2_000) ?? null,
   })
   return true
@@ -176,7 +213,7 @@ export async function runHook(
       case 'PreToolUse': {
         const { prePush } = await import('@dstack/hooks')
         const strict = options.strict === true || env.DSTACK_PRECHECK === 'strict'
-        return await prePush(input, env, { strict, isPush: (command) => GIT_PUSH.test(command) })
+        return await prePush(input, env, { strict, push: gitPush })
       }
     }
     // Get queued work into the brain soon, so teammates see it; a flusher already running is left alone.

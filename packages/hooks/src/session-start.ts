@@ -18,7 +18,14 @@ export async function sessionStart(input: HookInput, env: NodeJS.ProcessEnv): Pr
   const budget = Number(env.DSTACK_DIGEST_CHARS) || DIGEST_DEFAULT_CHARS
   let workspace: Awaited<ReturnType<typeof openWorkspace>>
   try {
-    workspace = await openWorkspace({ cwd: input.cwd, sessionId: input.session_id, env })
+    // A short flush: after a week offline the backlog would outlast the hook's timeout (the background flusher
+    // takes the rest).
+    workspace = await openWorkspace({
+      cwd: input.cwd,
+      sessionId: input.session_id,
+      env,
+      deadline: Date.now() + 2_000,
+    })
   } catch (error) {
     const code = (error as { code?: string }).code
     if (code === 'NOT_IN_REPOSITORY') return { stdout: '', stderr: '', exitCode: 0 }

@@ -6,22 +6,34 @@ import type { HookSpec } from './settings/install.ts'
 /** The file tools whose edits are logged (MultiEdit for older Claude Code versions). */
 export const EDIT_MATCHER = 'Edit|Write|MultiEdit|NotebookEdit'
 
+/** How a hook reaches dstack: this machine's launcher by absolute path, or (in a project's shared settings) each
+ *  teammate's own `$DSTACK_HOME/bin/dstack`, skipped quietly where dstack is not installed. */
+export type Launcher = { kind: 'path'; path: string } | { kind: 'per-user' }
+
+function launchCommand(launcher: Launcher, args: string): string {
+  if (launcher.kind === 'path') return `${shellQuote(launcher.path)} ${args}`
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, expanded by sh
+  const path = '"${DSTACK_HOME:-$HOME/.dstack}/bin/dstack"'
+  // Without dstack, still drain stdin: a hook that leaves its input unread can hit EPIPE, shown as a hook error.
+  return `[ -x ${path} ] && exec ${path} ${args} || { cat >/dev/null; exit 0; }`
+}
+
 /**
- * The hooks dstack installs, in exec form (no shell) pointing at the launcher `<DSTACK_HOME>/bin/dstack`. The push
- * hooks use an `if` rule so Claude Code does not even start a process for other Bash commands.
+ * The hooks dstack installs. Shell form (a command string), which every Claude Code version with hooks runs; the
+ * exec form's `args` needs 2.1.139+ and older versions would run the launcher without them. The push hooks use an
+ * `if` rule so Claude Code does not even start a process for other Bash commands.
  *
  * @example
- * installHooks(settingsPath, dstackHookSpecs('/home/me/.dstack/bin/dstack'))
+ * installHooks(settingsPath, dstackHookSpecs({ kind: 'path', path: '/home/me/.dstack/bin/dstack' }))
  */
-export function dstackHookSpecs(launcher: string, options: { strictPrecheck?: boolean } = {}): HookSpec[] {
+export function dstackHookSpecs(launcher: Launcher, options: { strictPrecheck?: boolean } = {}): HookSpec[] {
   const handler = (
     event: string,
     timeout: number,
-    extra: { if?: string; statusMessage?: string; args?: string[] } = {},
+    extra: { if?: string; statusMessage?: string; strict?: boolean } = {},
   ) => ({
     type: 'command' as const,
-    command: launcher,
-    args: ['hook', event, ...(extra.args ?? [])],
+    command: launchCommand(launcher, `hook ${event}${extra.strict ? ' --strict' : ''}`),
     timeout,
     ...(extra.if ? { if: extra.if } : {}),
     ...(extra.statusMessage ? { statusMessage: extra.statusMessage } : {}),
@@ -38,7 +50,7 @@ export function dstackHookSpecs(launcher: string, options: { strictPrecheck?: bo
       handler: handler('PreToolUse', 60, {
         if: 'Bash(git push *)',
         statusMessage: 'dstack: checking the push against teammates’ work',
-        args: options.strictPrecheck ? ['--strict'] : [],
+        strict: options.strictPrecheck,
       }),
     },
     { event: 'PostToolUse', matcher: EDIT_MATCHER, handler: handler('PostToolUse', 10) },

@@ -86,6 +86,8 @@ export function toolEdit(input: HookInput): ToolEdit | null {
     tool === 'MultiEdit' && Array.isArray(input.tool_input?.edits)
       ? (input.tool_input.edits as Array<Record<string, unknown>>)
       : [input.tool_input ?? {}]
+  const patched = patchRanges(input.tool_response)
+  if (patched) return { file, op: 'edit', tool, hunks: mergeRanges(patched) }
   const hunks: LineRange[] = []
   if (content !== null) {
     for (const edit of edits) {
@@ -94,6 +96,27 @@ export function toolEdit(input: HookInput): ToolEdit | null {
     }
   }
   return { file, op: 'edit', tool, hunks: mergeRanges(hunks) }
+}
+
+/**
+ * The new-side line ranges of the `structuredPatch` Claude Code returns for Edit and MultiEdit: exact, where
+ * searching for new_string finds its first occurrence, which may be an identical line elsewhere. Null when absent.
+ *
+ * @example
+ * patchRanges({ structuredPatch: [{ oldStart: 10, oldLines: 2, newStart: 10, newLines: 3, lines: [] }] }) // [[10, 12]]
+ */
+export function patchRanges(response: unknown): LineRange[] | null {
+  const patch = (response as { structuredPatch?: unknown } | null | undefined)?.structuredPatch
+  if (!Array.isArray(patch) || patch.length === 0) return null
+  const ranges: LineRange[] = []
+  for (const hunk of patch) {
+    const { newStart, newLines } = (hunk ?? {}) as { newStart?: unknown; newLines?: unknown }
+    if (!Number.isInteger(newStart) || !Number.isInteger(newLines)) return null
+    const start = Math.max(1, newStart as number)
+    // A pure deletion has no new lines: mark the line where the text was.
+    ranges.push([start, start + Math.max(0, (newLines as number) - 1)])
+  }
+  return ranges
 }
 
 /**

@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { ENTRY_FILE } from '@dstack/brain-schema/outbox'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { HOOK_EVENTS } from '../src/input.ts'
-import { type HookResult, runHook } from '../src/runtime.ts'
+import { gitPush, type HookResult, runHook } from '../src/runtime.ts'
 
 const CLI = '/work/main/apps/cli/bin/run.js'
 const REMOTE = 'git@github.com:acme/api.git'
@@ -533,5 +533,31 @@ describe('the dstack CLI entry', () => {
     expect(child.stdout).toBe('')
     expect(child.stderr).toBe(`${NO_JSON('PostToolUse')}\n`)
     expect(entries()).toEqual([])
+  })
+})
+
+describe('gitPush: which shell lines are a real push, and from where', () => {
+  it.each([
+    ['git push', '/w'],
+    ['git push origin main', '/w'],
+    ['cd api && git push -u origin feat/x', '/w/api'],
+    ['git -C ../other push', '/other'],
+    ['FOO=1 git -c core.x=y push --force-with-lease', '/w'],
+    ['npm test; git push', '/w'],
+  ])('%s → pushes from %s', (command, dir) => {
+    expect(gitPush(command, '/w')).toEqual({ dir })
+  })
+
+  it.each([
+    'echo git push',
+    'git push --dry-run',
+    'git push -n origin main',
+    'git push origin --delete old',
+    'git push origin :old',
+    'git push --tags',
+    'git status && git log',
+    'gitpush',
+  ])('%s → no push', (command) => {
+    expect(gitPush(command, '/w')).toBeNull()
   })
 })

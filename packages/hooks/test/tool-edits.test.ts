@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { HookInput } from '../src/input.ts'
-import { EDIT_TOOLS, type LineRange, mergeRanges, rangesOf, toolEdit } from '../src/tool-edits.ts'
+import {
+  EDIT_TOOLS,
+  type LineRange,
+  mergeRanges,
+  patchRanges,
+  rangesOf,
+  toolEdit,
+} from '../src/tool-edits.ts'
 
 let dir: string
 
@@ -329,5 +336,35 @@ describe('toolEdit: NotebookEdit and what is not an edit', () => {
       expect(toolEdit({ tool_name: tool, tool_input: { file_path: path, new_string: 'a' } })).toBeNull()
     }
     expect(toolEdit({ tool_input: { file_path: path, new_string: 'a' } })).toBeNull()
+  })
+})
+
+describe('patchRanges: the structuredPatch Claude Code returns', () => {
+  it('gives exact new-side ranges, a deletion marking its line', () => {
+    expect(
+      patchRanges({
+        structuredPatch: [
+          { oldStart: 10, oldLines: 2, newStart: 10, newLines: 3, lines: [] },
+          { oldStart: 40, oldLines: 1, newStart: 41, newLines: 0, lines: [] },
+        ],
+      }),
+    ).toEqual([
+      [10, 12],
+      [41, 41],
+    ])
+    expect(patchRanges({ filePath: '/x', success: true })).toBeNull()
+    expect(patchRanges({ structuredPatch: [{ newStart: 'x' }] })).toBeNull()
+    expect(patchRanges(null)).toBeNull()
+  })
+
+  it('wins over searching for new_string, which finds an identical line higher up', () => {
+    const file = join(dir, 'dup.ts')
+    writeFileSync(file, 'return null\nx\ny\nreturn null\n')
+    const edit = toolEdit({
+      tool_name: 'Edit',
+      tool_input: { file_path: file, old_string: 'return 1', new_string: 'return null' },
+      tool_response: { structuredPatch: [{ oldStart: 4, oldLines: 1, newStart: 4, newLines: 1, lines: [] }] },
+    })
+    expect(edit?.hunks).toEqual([[4, 4]])
   })
 })

@@ -9,7 +9,7 @@ export default class Precheck extends DstackCommand {
   static override summary = "Before pushing: does this push overlap other agents' unpublished work?"
   static override description =
     `Compares the files and line ranges of the commits a push would send with other agents'
-edits under active intents, or not yet pushed, in this repository. Warns by default; with --strict (or
+edits not yet published (no push of their branch since, intent not shipped) in this repository. Warns by default; with --strict (or
 DSTACK_PRECHECK=strict, as the git-push hook reads it) an overlap exits 2.
 
 ${BRAIN_EXIT_HELP} (with --strict: overlaps found).`

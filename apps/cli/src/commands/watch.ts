@@ -1,6 +1,7 @@
 import {
   type BrainChange,
   type BrainSubscription,
+  BrainUnavailableError,
   listenBrain,
   REALTIME_TABLES,
   type RealtimeTable,
@@ -76,13 +77,16 @@ ${BRAIN_EXIT_HELP}.`
       const timer = flags.timeout ? setTimeout(stop, flags.timeout * 1000) : undefined
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
-      await Promise.race([stopped, subscription.closed])
+      const lost = await Promise.race([stopped.then(() => false), subscription.closed.then(() => true)])
       if (timer) clearTimeout(timer)
       await subscription.close()
+      if (lost) throw new BrainUnavailableError(`the ${subscription.source} connection to the brain was lost`)
       return { source: subscription.source, changes }
     })
   }
 
-  // The stream is the output; do not print a final JSON document after it.
-  protected override logJson(): void {}
+  // The stream is the output: no final JSON document after it. Errors are still printed as JSON.
+  protected override logJson(json: unknown): void {
+    if (typeof json === 'object' && json !== null && 'error' in json) super.logJson(json)
+  }
 }

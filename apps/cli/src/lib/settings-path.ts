@@ -1,9 +1,31 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { dstackHome } from '@dstack/config'
+import { type Launcher, repositoryAt } from '@dstack/hooks'
 
-/** ~/.claude/settings.json, or <repo>/.claude/settings.json with --project. */
-export function claudeSettingsPath(projectRoot: string | null): string {
-  return projectRoot
-    ? join(projectRoot, '.claude', 'settings.json')
-    : join(homedir(), '.claude', 'settings.json')
+/** Where `dstack hooks …` works: the settings file, how its hooks reach dstack, where backups go. */
+export interface HookTarget {
+  path: string
+  launcher: Launcher
+  backupDir?: string
+}
+
+/**
+ * ~/.claude/settings.json with this machine's launcher by path; or, with `project`, the repository's shared
+ * .claude/settings.json with a per-user launcher (no one's home directory committed) and backups kept out of the
+ * repository.
+ */
+export function hookTarget(project: boolean): HookTarget {
+  const launcherPath = join(dstackHome(), 'bin', 'dstack')
+  if (!project) {
+    return {
+      path: join(homedir(), '.claude', 'settings.json'),
+      launcher: { kind: 'path', path: launcherPath },
+    }
+  }
+  return {
+    path: join(repositoryAt(process.cwd()).root, '.claude', 'settings.json'),
+    launcher: { kind: 'per-user' },
+    backupDir: join(dstackHome(), 'backups'),
+  }
 }

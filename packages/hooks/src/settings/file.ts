@@ -1,7 +1,7 @@
 // Reading, validating and rewriting Claude Code's settings.json. The file belongs to the user and to other tools,
 // so anything we cannot fully understand is refused rather than rewritten.
 import { chmodSync, existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { tryLock, writeFileAtomic } from '@dstack/daemon'
 import { z } from 'zod'
 import { describeJsonError, parseJsonPreservingNumbers } from './json.ts'
@@ -170,8 +170,10 @@ function backupStamp(now: Date): string {
  * writeBackup('/home/me/.claude/settings.json', bytes, new Date('2025-01-02T03:04:05Z'))
  * // '/home/me/.claude/settings.json.dstack-backup-20250102T030405Z'
  */
-export function writeBackup(path: string, bytes: Uint8Array, now: Date): string {
-  const base = `${path}.dstack-backup-${backupStamp(now)}`
+export function writeBackup(path: string, bytes: Uint8Array, now: Date, backupDir?: string): string {
+  // A project's settings live in the repository: its backups go elsewhere so they never show up in `git status`.
+  const where = backupDir ? join(backupDir, basename(path)) : path
+  const base = `${where}.dstack-backup-${backupStamp(now)}`
   let candidate = base
   for (let n = 2; existsSync(candidate); n++) candidate = `${base}-${n}`
   writeFileAtomic(candidate, bytes, { mode: 0o600 })

@@ -60,7 +60,7 @@ export interface HooksStatus {
   foreignHandlers: number
 }
 
-const SHELL_FORM = /(^|[\s/])dstack\s+hook\s/
+const SHELL_FORM = /(^|[\s/])dstack['"]?\s+hook\s/
 // Claude Code's event names are PascalCase; checking also keeps names like "__proto__" out of the hooks object.
 const EVENT_NAME = /^[A-Z][A-Za-z0-9]*$/
 
@@ -235,7 +235,14 @@ function merge(settings: Settings, wanted: WantedHook[]): Merge {
 // A rewrite is retried when the file changed under us (another tool saving it); past this, we give up.
 const MAX_ATTEMPTS = 5
 
-function apply(path: string, wanted: WantedHook[], now: Date | undefined): InstallResult {
+export interface InstallOptions {
+  now?: Date
+  /** Where to put the backup of the previous file (default: next to it). */
+  backupDir?: string
+}
+
+function apply(path: string, wanted: WantedHook[], options: InstallOptions): InstallResult {
+  const { now, backupDir } = options
   const target = resolveSettingsTarget(path)
   const unchanged = (m: Merge): InstallResult => ({ path, changed: false, backupPath: null, ...counts(m) })
   // Most runs change nothing: decide that without taking the lock, so they leave no trace at all.
@@ -247,7 +254,9 @@ function apply(path: string, wanted: WantedHook[], now: Date | undefined): Insta
       const result = merge(snapshot.settings, wanted)
       if (!result.changed) return unchanged(result)
       const text = formatSettings(snapshot.settings, snapshot)
-      const backupPath = snapshot.bytes ? writeBackup(path, snapshot.bytes, now ?? new Date()) : null
+      const backupPath = snapshot.bytes
+        ? writeBackup(path, snapshot.bytes, now ?? new Date(), backupDir)
+        : null
       // Another program may have saved the file while we merged: start over from its version, never clobber it.
       if (!unchangedSince(path, target, snapshot.bytes)) {
         if (backupPath) rmSync(backupPath, { force: true })
@@ -280,8 +289,8 @@ function counts(m: Merge): Pick<InstallResult, 'added' | 'updated' | 'removed'> 
  * ])
  * // { path: '…/settings.json', changed: true, backupPath: '…/settings.json.dstack-backup-20250102T030405Z', added: 1, updated: 0, removed: 0 }
  */
-export function installHooks(path: string, specs: HookSpec[], options: { now?: Date } = {}): InstallResult {
-  return apply(path, prepare(specs), options.now)
+export function installHooks(path: string, specs: HookSpec[], options: InstallOptions = {}): InstallResult {
+  return apply(path, prepare(specs), options)
 }
 
 /**
@@ -291,8 +300,8 @@ export function installHooks(path: string, specs: HookSpec[], options: { now?: D
  * @example
  * uninstallHooks(join(homedir(), '.claude', 'settings.json')) // { changed: true, removed: 3, … }
  */
-export function uninstallHooks(path: string, options: { now?: Date } = {}): InstallResult {
-  return apply(path, [], options.now)
+export function uninstallHooks(path: string, options: InstallOptions = {}): InstallResult {
+  return apply(path, [], options)
 }
 
 /**

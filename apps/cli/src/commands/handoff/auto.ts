@@ -1,4 +1,4 @@
-import { autoHandoff, type Handoff } from '@dstack/brain-schema'
+import { autoHandoff, type Handoff, MAX_HANDOFF_FILES } from '@dstack/brain-schema'
 import { uncommittedFiles } from '@dstack/git'
 import { DstackCommand } from '../../lib/command.ts'
 import { BRAIN_EXIT_HELP } from '../../lib/exit-codes.ts'
@@ -14,7 +14,9 @@ ${BRAIN_EXIT_HELP}.`
 
   async run(): Promise<Handoff | null> {
     const handoff = await this.withWorkspace(async (ws) =>
-      autoHandoff(ws.brain.db, ws.scope, { uncommittedFiles: await uncommittedFiles(ws.repo.root) }),
+      autoHandoff(ws.brain.db, ws.scope, {
+        uncommittedFiles: (await uncommittedFiles(ws.repo.root)).slice(0, MAX_HANDOFF_FILES),
+      }),
     )
     this.say(handoff ? handoff.note : 'nothing to hand off: no intent and no uncommitted files')
     return handoff

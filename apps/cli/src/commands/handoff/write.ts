@@ -1,4 +1,4 @@
-import { type Handoff, writeHandoff } from '@dstack/brain-schema'
+import { type Handoff, MAX_HANDOFF_FILES, writeHandoff } from '@dstack/brain-schema'
 import { uncommittedFiles } from '@dstack/git'
 import { Flags } from '@oclif/core'
 import { DstackCommand } from '../../lib/command.ts'
@@ -29,7 +29,7 @@ ${BRAIN_EXIT_HELP}.`
         blocker: flags.blocker,
         nextStep: flags['next-step'],
         toAgent: flags.to,
-        uncommittedFiles: await uncommittedFiles(ws.repo.root),
+        uncommittedFiles: (await uncommittedFiles(ws.repo.root)).slice(0, MAX_HANDOFF_FILES),
       }),
     )
     this.say(`handoff ${handoff.id} left${handoff.to_agent ? ` for ${handoff.to_agent}` : ''}`)

@@ -1,22 +1,17 @@
 import { fileURLToPath } from 'node:url'
-import {
-  dstackHookSpecs,
-  type InstallResult,
-  installHooks,
-  installLauncher,
-  repositoryAt,
-} from '@dstack/hooks'
+import { dstackHookSpecs, type InstallResult, installHooks, installLauncher } from '@dstack/hooks'
 import { Flags } from '@oclif/core'
 import { DstackCommand } from '../../lib/command.ts'
-import { claudeSettingsPath } from '../../lib/settings-path.ts'
+import { hookTarget } from '../../lib/settings-path.ts'
 
 export default class HooksInstall extends DstackCommand {
   static override summary = "Install dstack's hooks into Claude Code's settings.json"
   static override description =
     `Merges SessionStart, UserPromptSubmit, PreToolUse (git push pre-check), PostToolUse (edits,
 pushes), Stop, PreCompact and SessionEnd hooks into ~/.claude/settings.json (or the repository's .claude/settings.json
-with --project). Idempotent; other tools' hooks are never touched; the previous file is kept as a backup. Hooks run
-<DSTACK_HOME>/bin/dstack, a launcher pinned to this Node.
+with --project, where each teammate's own launcher runs and a teammate without dstack is skipped). Idempotent; other
+tools' hooks are never touched; the previous file is kept as a backup (under <DSTACK_HOME>/backups for --project).
+Hooks run <DSTACK_HOME>/bin/dstack, a launcher pinned to this Node, which this command (re)writes.
 
 Exit codes: 0 installed or already current, 2 settings.json is not valid JSON (left unchanged) or --project outside a repository.`
   static override examples = [
@@ -34,10 +29,11 @@ Exit codes: 0 installed or already current, 2 settings.json is not valid JSON (l
 
   async run(): Promise<InstallResult & { launcher: string }> {
     const { flags } = await this.parse(HooksInstall)
-    const path = claudeSettingsPath(flags.project ? repositoryAt(process.cwd()).root : null)
+    const { path, launcher: how, backupDir } = hookTarget(flags.project)
     const entry = fileURLToPath(new URL('../../../bin/run.js', import.meta.url))
     const launcher = installLauncher({ node: process.execPath, entry })
-    const result = installHooks(path, dstackHookSpecs(launcher, { strictPrecheck: flags['strict-precheck'] }))
+    const specs = dstackHookSpecs(how, { strictPrecheck: flags['strict-precheck'] })
+    const result = installHooks(path, specs, { backupDir })
     this.say(
       result.changed
         ? `hooks installed in ${path} (+${result.added} ~${result.updated} -${result.removed})${result.backupPath ? `; backup ${result.backupPath}` : ''}`

@@ -1,10 +1,8 @@
-import { join } from 'node:path'
-import { dstackHome } from '@dstack/config'
-import { dstackHookSpecs, type HooksStatus, hooksStatus, repositoryAt } from '@dstack/hooks'
+import { dstackHookSpecs, type HooksStatus, hooksStatus } from '@dstack/hooks'
 import { Flags } from '@oclif/core'
 import { DstackCommand } from '../../lib/command.ts'
 import { EXIT } from '../../lib/exit-codes.ts'
-import { claudeSettingsPath } from '../../lib/settings-path.ts'
+import { hookTarget } from '../../lib/settings-path.ts'
 
 export default class HooksStatusCommand extends DstackCommand {
   static override summary = "Which of dstack's hooks are installed in settings.json"
@@ -18,10 +16,8 @@ export default class HooksStatusCommand extends DstackCommand {
 
   async run(): Promise<HooksStatus> {
     const { flags } = await this.parse(HooksStatusCommand)
-    const path = claudeSettingsPath(flags.project ? repositoryAt(process.cwd()).root : null)
-    const specs = dstackHookSpecs(join(dstackHome(), 'bin', 'dstack'), {
-      strictPrecheck: flags['strict-precheck'],
-    })
+    const { path, launcher } = hookTarget(flags.project)
+    const specs = dstackHookSpecs(launcher, { strictPrecheck: flags['strict-precheck'] })
     const status = hooksStatus(path, specs)
     const missing = status.installed.filter((i) => i.state === 'missing')
     this.say(

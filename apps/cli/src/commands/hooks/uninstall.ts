@@ -1,7 +1,7 @@
-import { type InstallResult, repositoryAt, uninstallHooks } from '@dstack/hooks'
+import { type InstallResult, uninstallHooks } from '@dstack/hooks'
 import { Flags } from '@oclif/core'
 import { DstackCommand } from '../../lib/command.ts'
-import { claudeSettingsPath } from '../../lib/settings-path.ts'
+import { hookTarget } from '../../lib/settings-path.ts'
 
 export default class HooksUninstall extends DstackCommand {
   static override summary = "Remove dstack's hooks (and only those) from settings.json"
@@ -17,8 +17,8 @@ export default class HooksUninstall extends DstackCommand {
 
   async run(): Promise<InstallResult> {
     const { flags } = await this.parse(HooksUninstall)
-    const path = claudeSettingsPath(flags.project ? repositoryAt(process.cwd()).root : null)
-    const result = uninstallHooks(path)
+    const { path, backupDir } = hookTarget(flags.project)
+    const result = uninstallHooks(path, { backupDir })
     this.say(
       result.changed ? `removed ${result.removed} dstack hook(s) from ${path}` : `no dstack hooks in ${path}`,
     )
