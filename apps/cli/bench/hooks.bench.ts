@@ -5,10 +5,18 @@
 // Run from apps/cli after a build: `node bench/hooks.bench.ts`.
 
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { cell, percentile, Recorder, renderTable, runNode, writeResults } from '../../../bench/harness.ts'
+import {
+  cell,
+  percentile,
+  Recorder,
+  renderTable,
+  runNode,
+  runProcess,
+  writeResults,
+} from '../../../bench/harness.ts'
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'run.js')
 const N = Number(process.env.DSTACK_BENCH_N ?? 100)
@@ -77,6 +85,10 @@ try {
     )
   }
 
+  // What Claude Code actually runs: the installed shell-form command, through sh, via the launcher.
+  await dstack(['hooks', 'install', '--json'], up)
+  const installed = JSON.parse(readFileSync(join(home, '.claude', 'settings.json'), 'utf8'))
+  const postToolUse = installed.hooks.PostToolUse[0].hooks[0].command as string
   const cases = [
     { metric: 'node -e 0', series: 'baseline', run: () => runNode(['-e', '0']) },
     {
@@ -88,6 +100,11 @@ try {
       metric: 'hook PostToolUse (Edit)',
       series: 'brain down',
       run: () => dstack(['hook', 'PostToolUse'], down, editPayload),
+    },
+    {
+      metric: 'hook PostToolUse (Edit)',
+      series: 'installed: sh -c + launcher',
+      run: () => runProcess('sh', ['-c', postToolUse], up, editPayload),
     },
     {
       metric: 'hook UserPromptSubmit',

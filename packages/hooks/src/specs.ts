@@ -71,20 +71,27 @@ function shellQuote(value: string): string {
 }
 
 /**
- * Writes the launcher hooks run: `<DSTACK_HOME>/bin/dstack`, a two-line sh script that execs this Node (22+, by
- * absolute path, so the Node 20 a hook's PATH may find is never used) on the CLI entry. Rewritten only when it
- * changes. Returns its path.
+ * Writes the launcher hooks run: `<DSTACK_HOME>/bin/dstack`, a small sh script that execs this Node (22+, by
+ * absolute path, so the Node 20 a hook's PATH may find is never used) on the CLI entry — or, for `hook …`, on the
+ * lean hook entry when there is one. Rewritten only when it changes. Returns its path.
  *
  * @example
- * const launcher = installLauncher({ node: process.execPath, entry: '/opt/dstack/apps/cli/bin/run.js' })
+ * const launcher = installLauncher({ node: process.execPath, entry: '/opt/dstack/apps/cli/bin/run.js', hookEntry: '/opt/dstack/apps/cli/bin/hook.cjs' })
  */
 export function installLauncher(
-  target: { node: string; entry: string },
+  target: { node: string; entry: string; hookEntry?: string },
   env: NodeJS.ProcessEnv = process.env,
 ): string {
   const dir = join(dstackHome(env), 'bin')
   const path = join(dir, 'dstack')
-  const script = `#!/bin/sh\n# Written by \`dstack hooks install\`: runs dstack with the Node it was installed with.\nexec ${shellQuote(target.node)} ${shellQuote(target.entry)} "$@"\n`
+  const node = shellQuote(target.node)
+  const script = [
+    '#!/bin/sh',
+    '# Written by `dstack hooks install`: runs dstack with the Node it was installed with.',
+    ...(target.hookEntry ? [`[ "$1" = hook ] && exec ${node} ${shellQuote(target.hookEntry)} "$@"`] : []),
+    `exec ${node} ${shellQuote(target.entry)} "$@"`,
+    '',
+  ].join('\n')
   let current: string | null = null
   try {
     current = readFileSync(path, 'utf8')

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import {
   existsSync,
   mkdirSync,
@@ -17,7 +17,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { HOOK_EVENTS } from '../src/input.ts'
 import { gitPush, type HookResult, runHook } from '../src/runtime.ts'
 
-const CLI = '/work/main/apps/cli/bin/run.js'
 const REMOTE = 'git@github.com:acme/api.git'
 const REPO = { canonical: 'github.com/acme/api', branch: 'main', defaultBranch: 'main' }
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -483,56 +482,6 @@ describe('SessionStart and PreToolUse without a brain', () => {
       expect(result.stderr).toMatch(/^dstack pre-check skipped: .*DSTACK_BRAIN_URL/)
       expect(JSON.parse(result.stdout)).toEqual({ systemMessage: result.stderr })
     }
-  })
-})
-
-describe('the dstack CLI entry', () => {
-  function cli(event: string, input: string) {
-    // A flush started just now: the hook does not start a background flusher that would empty the outbox.
-    mkdirSync(join(home, 'outbox'), { recursive: true, mode: 0o700 })
-    writeFileSync(join(home, 'outbox', '.flush-started'), '')
-    const child = spawnSync(process.execPath, [CLI, 'hook', event], {
-      input,
-      env,
-      cwd: work,
-      encoding: 'utf8',
-      timeout: 20_000,
-    })
-    expect(existsSync(join(home, 'logs', 'flush.log'))).toBe(false)
-    return child
-  }
-
-  it('records an edit from the payload on stdin and exits 0', () => {
-    const root = makeRepo()
-    const file = write(root, 'src/app.ts', 'one\ntwo\nthree\n')
-    const child = cli(
-      'PostToolUse',
-      JSON.stringify({
-        session_id: 's1',
-        cwd: root,
-        tool_name: 'Edit',
-        tool_input: { file_path: file, old_string: 'x', new_string: 'three' },
-      }),
-    )
-    expect(child.error).toBeUndefined()
-    expect({ status: child.status, stdout: child.stdout, stderr: child.stderr }).toEqual({
-      status: 0,
-      stdout: '',
-      stderr: '',
-    })
-    expect(entries()).toEqual([
-      { ...base(), kind: 'edit', repo: REPO, path: 'src/app.ts', op: 'edit', tool: 'Edit', hunks: [[3, 3]] },
-    ])
-  })
-
-  it('exits 0 and records nothing for garbage on stdin', () => {
-    makeRepo()
-    const child = cli('PostToolUse', 'garbage')
-    expect(child.error).toBeUndefined()
-    expect(child.status).toBe(0)
-    expect(child.stdout).toBe('')
-    expect(child.stderr).toBe(`${NO_JSON('PostToolUse')}\n`)
-    expect(entries()).toEqual([])
   })
 })
 

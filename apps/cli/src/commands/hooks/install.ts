@@ -31,7 +31,8 @@ Exit codes: 0 installed or already current, 2 settings.json is not valid JSON (l
     const { flags } = await this.parse(HooksInstall)
     const { path, launcher: how, backupDir } = hookTarget(flags.project)
     const entry = fileURLToPath(new URL('../../../bin/run.js', import.meta.url))
-    const launcher = installLauncher({ node: process.execPath, entry })
+    const hookEntry = fileURLToPath(new URL('../../../bin/hook.cjs', import.meta.url))
+    const launcher = installLauncher({ node: process.execPath, entry, hookEntry })
     const specs = dstackHookSpecs(how, { strictPrecheck: flags['strict-precheck'] })
     const result = installHooks(path, specs, { backupDir })
     this.say(
