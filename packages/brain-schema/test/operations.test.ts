@@ -455,6 +455,15 @@ describe.each(DRIVERS)('brain operations on %s', (kind) => {
       expect(
         (await searchDecisions(t.brain.db, alice, { query: 'cache -redis' })).map((h) => h.title),
       ).toEqual(['Cache rendered pages'])
+      // An excluded phrase excludes the phrase, not each of its words.
+      expect(
+        (await searchDecisions(t.brain.db, alice, { query: 'cache -"session cache"' })).map((h) => h.title),
+      ).toEqual(['Cache rendered pages'])
+      expect(
+        (await searchDecisions(t.brain.db, alice, { query: 'cache -"rendered session"' }))
+          .map((h) => h.title)
+          .sort(),
+      ).toEqual(['Cache rendered pages', 'Cache sessions in redis'])
       expect((await searchDecisions(t.brain.db, alice, { query: 'user timezone' }))[0]!.title).toBe(
         'Dates in the UI',
       )

@@ -337,15 +337,16 @@ export async function searchDecisions(
     input,
   )
   // `-word` (outside quotes) excludes: such words must not widen the "some of the terms" match.
-  const excluded = [...query.matchAll(/(?:^|\s)-([^\s"]+)/g)].map((m) => m[1]).join(' ')
-  const positive = query.replace(/(?:^|\s)-[^\s"]+/g, ' ')
+  const negation = /(?:^|\s)-("[^"]*"|[^\s"]+)/g
+  // Each excluded word or "phrase", as a web-search query of alternatives.
+  const excluded = [...query.matchAll(negation)].map((m) => m[1]).join(' or ')
+  const positive = query.replace(negation, ' ')
   const result = await sql<DecisionHit>`
     with q as (
       select websearch_to_tsquery('english', ${query}) as all_terms,
              (select to_tsquery('english', string_agg(quote_literal(lexeme) || ':*', ' | '))
                 from unnest(tsvector_to_array(to_tsvector('english', ${positive}))) as lexeme) as any_term,
-             (select to_tsquery('english', string_agg(quote_literal(lexeme), ' | '))
-                from unnest(tsvector_to_array(to_tsvector('english', ${excluded}))) as lexeme) as excluded,
+             nullif(websearch_to_tsquery('english', ${excluded}), ''::tsquery) as excluded,
              phraseto_tsquery('english', ${positive}) as phrase
     ),
     m as (
