@@ -19,3 +19,4 @@ dstack brain status
 echo
 echo "dstack is at $DSTACK_ROOT/apps/cli/bin/run.js (with Node from $(command -v node))."
 echo "Try: dstack doctor | dstack brain status --json | dstack --help"
+echo "In a git repository: dstack hooks install (Claude Code then feeds the brain) | dstack sync | dstack why <file>"
