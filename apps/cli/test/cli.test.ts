@@ -85,6 +85,7 @@ describe('every command', () => {
       'intent:infer',
       'intent:ship',
       'intent:write',
+      'log-edit',
       'outbox:flush',
       'outbox:status',
       'precheck',

@@ -231,6 +231,27 @@ describe('two agents on one repository', () => {
     expect(again.stderr).toMatch(/already picked up by bob/)
   })
 
+  it('records an edit by hand for agents without hooks, and refuses bad line ranges', async () => {
+    const logged = json<{ features: string[]; inserted: boolean }>(
+      await dstack('alice', ['log-edit', 'src/billing/money.ts', '--lines', '3-5,9', '--json']),
+    )
+    expect(logged).toMatchObject({ features: ['billing'], inserted: true })
+    const trail = json<Array<{ kind: string; agent_id: string; hunks?: number[][] }>>(
+      await dstack('bob', ['blame', 'src/billing/money.ts', '--line', '4', '--json']),
+    )
+    expect(trail.filter((e) => e.kind === 'edit')).toMatchObject([
+      {
+        agent_id: 'alice',
+        hunks: [
+          [3, 5],
+          [9, 9],
+        ],
+      },
+    ])
+    expect((await dstack('alice', ['log-edit', 'src/billing/money.ts', '--lines', '5-x'])).code).toBe(2)
+    expect((await dstack('alice', ['log-edit', '../outside.ts'])).code).toBe(2)
+  })
+
   it('decides, updates and finds decisions by search and by file', async () => {
     const adr = json<{ number: number }>(
       await dstack('alice', [
