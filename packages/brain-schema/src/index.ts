@@ -93,6 +93,7 @@ export {
   recordPush,
   recordPushSchema,
 } from './ops/edits.ts'
+export { searchMatch, searchRank, searchTerms } from './ops/fulltext.ts'
 export {
   autoHandoff,
   type Handoff,
@@ -114,6 +115,16 @@ export {
   writeIntent,
   writeIntentSchema,
 } from './ops/intents.ts'
+export {
+  deleteMemory,
+  getMemoryRow,
+  loadMemoryRows,
+  type MemoryRow,
+  type MemoryRowInput,
+  type MemorySearchOptions,
+  searchMemoryRows,
+  upsertMemory,
+} from './ops/memories.ts'
 export {
   conflictPrecheck,
   type OutgoingFile,

@@ -7,7 +7,7 @@ import { introspectSchema } from '../src/codegen.ts'
 import { bundledMigrationsDir, loadMigrations, migrationChecksum } from '../src/migrate/migrations.ts'
 import { ModifiedMigrationError, migrate, migrationStatus } from '../src/migrate/runner.ts'
 import { openBrain } from '../src/open-brain.ts'
-import { DRIVERS, freshBrain, type TestBrain } from './support/brains.ts'
+import { DRIVERS, freshBrain, type TestBrain } from '../src/testing.ts'
 
 const supabaseMigrations = new URL('../../../supabase/migrations/', import.meta.url).pathname
 

@@ -18,7 +18,7 @@ import { currentIntent, inferIntent, shipIntent, titleFromPrompt, writeIntent } 
 import { conflictPrecheck } from '../src/ops/precheck.ts'
 import { heartbeat, leave, livePresence } from '../src/ops/presence.ts'
 import { type ResolvedScope, resolveScope } from '../src/ops/scope.ts'
-import { DRIVERS, freshBrain, type TestBrain } from './support/brains.ts'
+import { DRIVERS, freshBrain, type TestBrain } from '../src/testing.ts'
 
 describe('pure helpers', () => {
   it('infers a feature from the first meaningful folder', () => {

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Database } from '../src/database.generated.ts'
 import { appendToOutbox, ENTRY_FILE, pendingCount } from '../src/outbox/append.ts'
 import { flushOutbox } from '../src/outbox/flush.ts'
-import { freshBrain, type TestBrain } from './support/brains.ts'
+import { freshBrain, type TestBrain } from '../src/testing.ts'
 
 const child = join(import.meta.dirname, 'support/outbox-child.ts')
 

@@ -11,7 +11,7 @@ import { writeIntent } from '../src/ops/intents.ts'
 import { heartbeat } from '../src/ops/presence.ts'
 import { resolveScope } from '../src/ops/scope.ts'
 import { type BrainChange, listenBrain, subscribeSupabase } from '../src/realtime.ts'
-import { DRIVERS, freshBrain, type TestBrain } from './support/brains.ts'
+import { DRIVERS, freshBrain, type TestBrain } from '../src/testing.ts'
 
 async function until(check: () => boolean, ms = 5_000): Promise<void> {
   const deadline = Date.now() + ms

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { introspectSchema, renderDatabaseModule } from '../src/codegen.ts'
 import { inputSchemas } from '../src/inputs.ts'
-import { DRIVERS, freshBrain, type TestBrain } from './support/brains.ts'
+import { DRIVERS, freshBrain, type TestBrain } from '../src/testing.ts'
 
 const committed = readFileSync(new URL('../src/database.generated.ts', import.meta.url), 'utf8')
 

@@ -15,7 +15,7 @@ import {
   registerAgent,
 } from '../src/ops/registry.ts'
 import { recordSampleActivity } from '../src/ops/sample.ts'
-import { DRIVERS, freshBrain, type TestBrain } from './support/brains.ts'
+import { DRIVERS, freshBrain, type TestBrain } from '../src/testing.ts'
 
 // Every test works in its own repo, so tests share one brain per driver without seeing each other's rows.
 const newRepo = (t: TestBrain) => ensureRepo(t.brain.db, `github.com/test/${randomUUID()}`)

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { Row } from '../database.generated.ts'
 import { NotFoundError, StateConflictError } from '../errors.ts'
 import { featureName, repoPath } from '../inputs.ts'
+import { searchMatch, searchRank, searchTerms } from './fulltext.ts'
 import { currentIntent } from './intents.ts'
 import { ensureFeature, ensureFile } from './registry.ts'
 import { type Db, inTransaction, parseWith, type ResolvedScope } from './scope.ts'
@@ -336,35 +337,16 @@ export async function searchDecisions(
     'search',
     input,
   )
-  // `-word` (outside quotes) excludes: such words must not widen the "some of the terms" match.
-  const negation = /(?:^|\s)-("[^"]*"|[^\s"]+)/g
-  // Each excluded word or "phrase", as a web-search query of alternatives.
-  const excluded = [...query.matchAll(negation)].map((m) => m[1]).join(' or ')
-  const positive = query.replace(negation, ' ')
+  const vector = sql.ref('d.search')
   const result = await sql<DecisionHit>`
-    with q as (
-      select websearch_to_tsquery('english', ${query}) as all_terms,
-             (select to_tsquery('english', string_agg(quote_literal(lexeme) || ':*', ' | '))
-                from unnest(tsvector_to_array(to_tsvector('english', ${positive}))) as lexeme) as any_term,
-             nullif(websearch_to_tsquery('english', ${excluded}), ''::tsquery) as excluded,
-             phraseto_tsquery('english', ${positive}) as phrase
-    ),
-    m as (
-      -- One tsquery for the match, so the GIN index on search can serve it.
-      select q.*, case when q.any_term is null then q.all_terms else q.all_terms || q.any_term end as matches from q
-    )
+    with ${searchTerms(query)}
     select d.number, d.title, d.status,
-           (case when d.search @@ m.all_terms then 1.0 else 0.5 end)
-             * (case when d.status in ('superseded', 'deprecated') then 0.5 else 1.0 end)
-             * (case when numnode(m.phrase) > 1 and d.search @@ m.phrase then 1.5 else 1.0 end)
-             -- cover density (proximity) plus term frequency, so equal single-word hits are not a tie
-             * (ts_rank_cd(d.search, m.matches, 32) + ts_rank(d.search, m.matches, 1))::float8 as rank,
+           (case when d.status in ('superseded', 'deprecated') then 0.5 else 1.0 end) * ${searchRank(vector)} as rank,
            ts_headline('english', d.title || ' — ' || d.body, m.matches,
              'StartSel=«, StopSel=», MaxWords=30, MinWords=10, MaxFragments=1') as snippet,
            d.created_at
     from dstack.decisions d, m
-    where d.search @@ m.matches
-      and (m.excluded is null or not d.search @@ m.excluded)
+    where ${searchMatch(vector)}
       and (${allRepos ?? false} or d.repo_id = ${scope.repoId})
     order by rank desc, d.updated_at desc
     limit ${limit ?? 10}`.execute(db)

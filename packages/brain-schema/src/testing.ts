@@ -1,13 +1,15 @@
-// Fresh brains for tests, on both drivers: the schema suite runs once on embedded PGlite and once on the real
-// Postgres server (DSTACK_TEST_PG_URL, default postgres://postgres@127.0.0.1:5432/test), each in its own database.
+// `@dstack/brain-schema/testing`: fresh brains for tests, on both drivers — an embedded PGlite in a temporary
+// directory, or a new database on a real Postgres server (DSTACK_TEST_PG_URL, default
+// postgres://postgres@127.0.0.1:5432/test) — each disposed of afterwards. Used by this package's suite and by
+// packages built on the brain (@dstack/memory).
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import type { BrainConfig } from '../../src/config.ts'
-import { stopEmbeddedServer } from '../../src/embedded/launcher.ts'
-import { type Brain, openBrain } from '../../src/open-brain.ts'
+import type { BrainConfig } from './config.ts'
+import { stopEmbeddedServer } from './embedded/launcher.ts'
+import { type Brain, openBrain } from './open-brain.ts'
 
 export const DRIVERS = ['embedded', 'postgres'] as const
 export type DriverKind = (typeof DRIVERS)[number]
@@ -23,7 +25,13 @@ export interface TestBrain {
   dispose(): Promise<void>
 }
 
-/** A new, empty database (Postgres) or data directory (embedded) with the schema applied unless `migrate: false`. */
+/**
+ * A new, empty database (Postgres) or data directory (embedded) with the schema applied unless `migrate: false`.
+ *
+ * @example
+ * const t = await freshBrain('embedded')
+ * try { await t.brain.db.selectFrom('agents').selectAll().execute() } finally { await t.dispose() }
+ */
 export async function freshBrain(kind: DriverKind, options: { migrate?: boolean } = {}): Promise<TestBrain> {
   const migrateNow = options.migrate ?? true
   if (kind === 'embedded') {
