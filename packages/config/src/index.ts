@@ -5,6 +5,7 @@ export {
   type LoadConfigOptions,
   loadConfig,
   type ResolvedBrain,
+  type ResolvedMemory,
   type Source,
   updateConfigFile,
 } from './load.ts'

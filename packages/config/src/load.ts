@@ -3,11 +3,19 @@ import { homedir, hostname, userInfo } from 'node:os'
 import { dirname, join } from 'node:path'
 import { writeFileAtomic } from '@dstack/daemon'
 import { Document, isNode, LineCounter, parseDocument } from 'yaml'
-import type { z } from 'zod'
+import { z } from 'zod'
 import { ConfigError } from './errors.ts'
 import { agentHandle, handleFromUsername } from './identity.ts'
 import { configPath, dstackHome, expandPath } from './paths.ts'
 import { type ConfigFile, configFileSchema, postgresUrl } from './schema.ts'
+
+/** Where memories live, with paths expanded. */
+export interface ResolvedMemory {
+  provider: 'file' | 'brain' | 'eruka'
+  dir: string
+  workspace: string | null
+  eruka: { url: string; authHeader: string; key: string } | null
+}
 
 /** The brain a machine is configured to use, with paths expanded: what `openBrain` takes. */
 export type ResolvedBrain =
@@ -26,6 +34,8 @@ export interface DstackConfig {
   machine: string
   brain: ResolvedBrain
   brainSource: Source
+  /** Memory settings: file's `memory:` with DSTACK_MEMORY_PROVIDER, DSTACK_MEMORY_DIR, DSTACK_ERUKA_URL/KEY over it. */
+  memory: ResolvedMemory
   /** Supabase Realtime for `dstack watch`, from the file's `supabase:` or DSTACK_SUPABASE_URL + DSTACK_SUPABASE_KEY. */
   supabase: { url: string; key: string } | null
   /** Things that work but should be fixed (a config file others can read). */
@@ -86,6 +96,39 @@ function fromEnv<T>(name: string, value: string | undefined, schema: z.ZodType<T
       parsed.error.issues.map((i) => i.message),
     )
   return parsed.data
+}
+
+const memoryProvider = z.enum(['file', 'brain', 'eruka'])
+const httpUrl = z.url({ protocol: /^https?$/ })
+
+function resolveMemory(
+  env: NodeJS.ProcessEnv,
+  file: ConfigFile,
+  home: string,
+  homeDir: string,
+  base: string,
+): ResolvedMemory {
+  const memory = file.memory ?? {}
+  const provider =
+    fromEnv('DSTACK_MEMORY_PROVIDER', env.DSTACK_MEMORY_PROVIDER, memoryProvider) ?? memory.provider ?? 'file'
+  const erukaUrl = fromEnv('DSTACK_ERUKA_URL', env.DSTACK_ERUKA_URL, httpUrl) ?? memory.eruka?.url
+  if (provider === 'eruka' && !erukaUrl) {
+    throw new ConfigError('memory', [
+      'provider eruka needs memory.eruka.url in config.yaml or DSTACK_ERUKA_URL',
+    ])
+  }
+  return {
+    provider,
+    dir: expandPath(env.DSTACK_MEMORY_DIR || memory.dir || join(home, 'memory'), homeDir, base),
+    workspace: memory.workspace ?? null,
+    eruka: erukaUrl
+      ? {
+          url: erukaUrl,
+          authHeader: memory.eruka?.auth_header ?? 'X-Service-Key',
+          key: env.DSTACK_ERUKA_KEY || memory.eruka?.key || 'local',
+        }
+      : null,
+  }
 }
 
 function resolveSupabase(env: NodeJS.ProcessEnv, file: ConfigFile): DstackConfig['supabase'] {
@@ -192,6 +235,7 @@ export function loadConfig(options: LoadConfigOptions = {}): DstackConfig {
     machine: env.DSTACK_MACHINE || file.machine || hostname(),
     brain,
     brainSource,
+    memory: resolveMemory(env, file, home, homeDir, base),
     supabase: resolveSupabase(env, file),
     warnings,
   }

@@ -42,6 +42,28 @@ export const configFileSchema = z.strictObject({
   email: z.email().optional(),
   machine: z.string().trim().min(1).max(200).optional(),
   brain: brainFileSchema.optional(),
+  /** Where memories live (`dstack memory`, the SessionStart digest). */
+  memory: z
+    .strictObject({
+      /** file (default): readable files under `dir`; brain: the team brain; eruka: an Eruka/openeruka server. */
+      provider: z.enum(['file', 'brain', 'eruka']).optional(),
+      /** For the file provider; default ~/.dstack/memory. */
+      dir: z.string().min(1).optional(),
+      /** The workspace when none is given; default: one per repository (derived from its remote). */
+      workspace: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/)
+        .optional(),
+      eruka: z
+        .strictObject({
+          url: z.url({ protocol: /^https?$/ }),
+          /** The header carrying the key: X-Service-Key (default) or Authorization. */
+          auth_header: z.string().min(1).optional(),
+          key: z.string().min(1).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   /** A hosted Supabase project: `dstack watch` streams changes through its Realtime service. */
   supabase: z
     .strictObject({

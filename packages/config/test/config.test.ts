@@ -138,6 +138,32 @@ describe('loadConfig', () => {
     expect(() => load()).toThrow(/supabase\.key/)
   })
 
+  it('resolves memory settings: file default under DSTACK_HOME, eruka needs a URL, env over file', () => {
+    expect(load().memory).toEqual({
+      provider: 'file',
+      dir: join(home, '.dstack', 'memory'),
+      workspace: null,
+      eruka: null,
+    })
+    write('memory:\n  provider: eruka\n  workspace: team-notes\n  eruka:\n    url: http://127.0.0.1:8080\n')
+    expect(load().memory).toEqual({
+      provider: 'eruka',
+      dir: join(home, '.dstack', 'memory'),
+      workspace: 'team-notes',
+      eruka: { url: 'http://127.0.0.1:8080', authHeader: 'X-Service-Key', key: 'local' },
+    })
+    expect(
+      load({ DSTACK_MEMORY_PROVIDER: 'brain', DSTACK_MEMORY_DIR: '~/notes', DSTACK_ERUKA_KEY: 'k' }).memory,
+    ).toMatchObject({
+      provider: 'brain',
+      dir: join(home, 'notes'),
+      eruka: { key: 'k' },
+    })
+    expect(() => load({ DSTACK_MEMORY_PROVIDER: 'sqlite' })).toThrow(/DSTACK_MEMORY_PROVIDER/)
+    write('memory:\n  provider: eruka\n')
+    expect(() => load()).toThrow(/needs memory\.eruka\.url/)
+  })
+
   it('warns when the file can be read by others', () => {
     write('agent: alice\n', 0o644)
     expect(load().warnings).toEqual([`${path} can be read by other users (mode 644): run chmod 600 ${path}`])
