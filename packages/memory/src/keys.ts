@@ -6,7 +6,7 @@ import { InvalidMemoryError } from './errors.ts'
 // are different keys (the dirmacs store split keys on dots and let them overwrite each other).
 
 const MAX_KEY = 1024
-const CONTROL = /[\u0000-\u001f\u007f]/
+const CONTROL = /\p{Cc}/u
 
 /**
  * Validates and normalises a key path; throws InvalidMemoryError with the reason.
@@ -54,12 +54,13 @@ export function underPrefix(key: string, prefix: string): boolean {
   return prefix === '' || key === prefix || key.startsWith(`${prefix}/`)
 }
 
-const SAFE = /^[A-Za-z0-9_-]$/
+// Lowercase only: on a case-insensitive file system (macOS, Windows) `Foo` and `foo` must not share a file.
+const SAFE = /^[a-z0-9_-]$/
 
 /**
  * Encodes one key segment as a file-name component: reversible and collision-free (every character outside
- * [A-Za-z0-9_-] is %XX-encoded as UTF-8, `.` and `%` included), so `v1.2` and `v1.3` never meet and no segment can
- * be `..` on disk.
+ * [a-z0-9_-] is %XX-encoded as UTF-8, `.`, `%` and capitals included), so `v1.2` and `v1.3` never meet, `Foo` and
+ * `foo` stay apart on case-insensitive file systems, and no segment can be `..` on disk.
  *
  * @example
  * encodeSegment('v1.2') // 'v1%2E2'
@@ -82,7 +83,7 @@ export function encodeSegment(segment: string): string {
  * decodeSegment('v1%2E2') // 'v1.2'
  */
 export function decodeSegment(encoded: string): string {
-  if (!/^(?:[A-Za-z0-9_-]|%[0-9A-F]{2})+$/.test(encoded)) {
+  if (!/^(?:[a-z0-9_-]|%[0-9A-F]{2})+$/.test(encoded)) {
     throw new InvalidMemoryError(`${JSON.stringify(encoded)} is not an encoded key segment`)
   }
   const decoded = decodeURIComponent(encoded)

@@ -49,7 +49,12 @@ export function findSecrets(value: JsonValue, path = '$'): SecretFinding[] {
   if (value !== null && typeof value === 'object') {
     return Object.entries(value).flatMap(([name, item]) => {
       const at = `${path}.${name}`
-      if (SECRET_FIELD.test(name) && typeof item === 'string' && item.length >= 8)
+      if (
+        SECRET_FIELD.test(name) &&
+        typeof item === 'string' &&
+        item.length >= 8 &&
+        !item.startsWith('[REDACTED ')
+      )
         return [{ path: at, kind: `"${name}" field` }]
       return findSecrets(item, at)
     })
@@ -57,23 +62,35 @@ export function findSecrets(value: JsonValue, path = '$'): SecretFinding[] {
   return []
 }
 
+/** A string with each secret-looking part replaced by `[REDACTED <kind>]`. */
+function redactText(text: string): string {
+  let out = text
+  for (const { kind, pattern } of PATTERNS) {
+    out = out.replace(new RegExp(pattern.source, `${pattern.flags.replace('g', '')}g`), `[REDACTED ${kind}]`)
+  }
+  return out
+}
+
 /**
- * The value with every secret-looking string replaced by `[REDACTED <kind>]`, for callers that prefer storing
- * the rest over refusing the whole memory.
+ * The value with the secret-looking parts of its strings replaced by `[REDACTED <kind>]` (the whole value of a
+ * secret-named field), for callers that prefer storing the rest over refusing the whole memory.
  *
  * @example
- * redactSecrets({ token: 'abcdefgh12345678' }) // { token: '[REDACTED "token" field]' }
+ * redactSecrets({ note: 'use AKIAABCDEFGHIJKLMNOP', token: 'abcdefgh12345678' })
+ * // { note: 'use [REDACTED AWS access key]', token: '[REDACTED "token" field]' }
  */
 export function redactSecrets(value: JsonValue): JsonValue {
-  const findings = new Map(findSecrets(value).map((f) => [f.path, f.kind]))
-  const walk = (item: JsonValue, path: string): JsonValue => {
-    const kind = findings.get(path)
-    if (kind) return `[REDACTED ${kind}]`
-    if (Array.isArray(item)) return item.map((x, i) => walk(x, `${path}[${i}]`))
-    if (item !== null && typeof item === 'object') {
-      return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, walk(v, `${path}.${k}`)]))
-    }
-    return item
+  if (typeof value === 'string') return redactText(value)
+  if (Array.isArray(value)) return value.map(redactSecrets)
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([name, item]) => [
+        name,
+        SECRET_FIELD.test(name) && typeof item === 'string' && item.length >= 8
+          ? `[REDACTED "${name}" field]`
+          : redactSecrets(item),
+      ]),
+    )
   }
-  return walk(value, '$')
+  return value
 }

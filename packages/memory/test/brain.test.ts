@@ -1,5 +1,5 @@
-import { afterAll } from 'vitest'
 import { DRIVERS, freshBrain, type TestBrain } from '@dstack/brain-schema/testing'
+import { afterAll } from 'vitest'
 import { BrainProvider } from '../src/providers/brain.ts'
 import { runConformance } from './conformance.ts'
 

@@ -40,7 +40,13 @@ export function runConformance(name: string, target: () => ConformanceTarget): v
         value: { seconds: 3600, why: 'security review' },
         state: 'CONFIRMED',
         confidence: 0.9,
-        provenance: { agent: 'alice', session: 's1', repo: 'github.com/acme/api', branch: 'main', commit: 'abc1234' },
+        provenance: {
+          agent: 'alice',
+          session: 's1',
+          repo: 'github.com/acme/api',
+          branch: 'main',
+          commit: 'abc1234',
+        },
       })
       expect(written).toMatchObject({
         workspace: m.workspace,
@@ -48,7 +54,13 @@ export function runConformance(name: string, target: () => ConformanceTarget): v
         value: { seconds: 3600, why: 'security review' },
         state: 'CONFIRMED',
         confidence: 0.9,
-        provenance: { agent: 'alice', session: 's1', repo: 'github.com/acme/api', branch: 'main', commit: 'abc1234' },
+        provenance: {
+          agent: 'alice',
+          session: 's1',
+          repo: 'github.com/acme/api',
+          branch: 'main',
+          commit: 'abc1234',
+        },
         supersedes: null,
         expiresAt: null,
       })
@@ -76,7 +88,11 @@ export function runConformance(name: string, target: () => ConformanceTarget): v
       for (const state of ['INFERRED', 'UNCERTAIN', 'UNKNOWN'] as const) {
         const attempt = m.write({ key: 'db/engine', value: 'mysql', state })
         await expect(attempt).rejects.toBeInstanceOf(MemoryConflictError)
-        await expect(attempt).rejects.toMatchObject({ key: 'db/engine', stored: 'CONFIRMED', incoming: state })
+        await expect(attempt).rejects.toMatchObject({
+          key: 'db/engine',
+          stored: 'CONFIRMED',
+          incoming: state,
+        })
       }
       expect(await m.get('db/engine')).toMatchObject({ value: 'postgres', state: 'CONFIRMED' })
       // Same or higher rank replaces.
@@ -98,11 +114,26 @@ export function runConformance(name: string, target: () => ConformanceTarget): v
 
     it('loads by prefix on segment boundaries, sorted by key', async () => {
       const m = await open()
-      for (const key of ['products/b', 'products/a', 'products/a/deep', 'products_old/x', 'productsX', 'other']) {
+      for (const key of [
+        'products/b',
+        'products/a',
+        'products/a/deep',
+        'products_old/x',
+        'productsX',
+        'other',
+      ]) {
         await m.write({ key, value: key, state: 'INFERRED' })
       }
-      expect((await m.load('products')).map((x) => x.key)).toEqual(['products/a', 'products/a/deep', 'products/b'])
-      expect((await m.load('products/*')).map((x) => x.key)).toEqual(['products/a', 'products/a/deep', 'products/b'])
+      expect((await m.load('products')).map((x) => x.key)).toEqual([
+        'products/a',
+        'products/a/deep',
+        'products/b',
+      ])
+      expect((await m.load('products/*')).map((x) => x.key)).toEqual([
+        'products/a',
+        'products/a/deep',
+        'products/b',
+      ])
       expect((await m.load('products/a')).map((x) => x.key)).toEqual(['products/a', 'products/a/deep'])
       expect(await m.load('')).toHaveLength(6)
       expect(await m.load('nothing/here')).toEqual([])
@@ -126,15 +157,26 @@ export function runConformance(name: string, target: () => ConformanceTarget): v
         value: 'Use argon2id for password hashing; bcrypt is retired',
         state: 'CONFIRMED',
       })
-      await m.write({ key: 'auth/session', value: 'Sessions expire after one hour', state: 'INFERRED', confidence: 0.4 })
-      await m.write({ key: 'billing/invoices', value: 'Invoices are immutable; corrections are credit notes', state: 'CONFIRMED' })
+      await m.write({
+        key: 'auth/session',
+        value: 'Sessions expire after one hour',
+        state: 'INFERRED',
+        confidence: 0.4,
+      })
+      await m.write({
+        key: 'billing/invoices',
+        value: 'Invoices are immutable; corrections are credit notes',
+        state: 'CONFIRMED',
+      })
       await m.write({ key: 'notes/misc', value: 'the password for nothing is a joke', state: 'UNCERTAIN' })
       const hits = await m.search('password hashing')
       expect(hits[0]?.memory.key).toBe('auth/password-hashing')
       expect(hits.map((h) => h.memory.key)).not.toContain('billing/invoices')
       for (let i = 1; i < hits.length; i++) expect(hits[i - 1]!.score).toBeGreaterThanOrEqual(hits[i]!.score)
       expect((await m.search('invoices credit')).map((h) => h.memory.key)).toEqual(['billing/invoices'])
-      expect((await m.search('password', { prefix: 'notes' })).map((h) => h.memory.key)).toEqual(['notes/misc'])
+      expect((await m.search('password', { prefix: 'notes' })).map((h) => h.memory.key)).toEqual([
+        'notes/misc',
+      ])
       expect((await m.search('sessions expire', { minConfidence: 0.5 })).map((h) => h.memory.key)).toEqual([])
       expect((await m.search('password', { states: ['CONFIRMED'] })).map((h) => h.memory.key)).toEqual([
         'auth/password-hashing',
@@ -159,8 +201,18 @@ export function runConformance(name: string, target: () => ConformanceTarget): v
 
     it('hides expired memories from get, load and search, but exports them', async () => {
       const m = await open()
-      await m.write({ key: 'tmp/old', value: 'stale fact about deploys', state: 'INFERRED', expiresAt: new Date(Date.now() - 1000) })
-      await m.write({ key: 'tmp/new', value: 'fresh fact about deploys', state: 'INFERRED', ttlSeconds: 3600 })
+      await m.write({
+        key: 'tmp/old',
+        value: 'stale fact about deploys',
+        state: 'INFERRED',
+        expiresAt: new Date(Date.now() - 1000),
+      })
+      await m.write({
+        key: 'tmp/new',
+        value: 'fresh fact about deploys',
+        state: 'INFERRED',
+        ttlSeconds: 3600,
+      })
       expect(await m.get('tmp/old')).toBeNull()
       expect((await m.load('tmp')).map((x) => x.key)).toEqual(['tmp/new'])
       expect((await m.search('deploys')).map((h) => h.memory.key)).toEqual(['tmp/new'])
@@ -195,22 +247,24 @@ export function runConformance(name: string, target: () => ConformanceTarget): v
     it('refuses secrets, bad keys and bad values, writing nothing', async () => {
       const m = await open()
       const token = `ghp_${'a1B2'.repeat(9)}`
-      await expect(m.write({ key: 'ci/token', value: `use ${token}`, state: 'CONFIRMED' })).rejects.toBeInstanceOf(
-        SecretRefusedError,
-      )
+      await expect(
+        m.write({ key: 'ci/token', value: `use ${token}`, state: 'CONFIRMED' }),
+      ).rejects.toBeInstanceOf(SecretRefusedError)
       await expect(
         m.write({ key: 'db/conn', value: { url: 'postgres://app:hunter22@db/prod' }, state: 'CONFIRMED' }),
       ).rejects.toThrow(/password in a URL at \$\.url/)
       for (const key of ['', '/abs', 'a//b', 'a/../b', 'trail/', 'ctl\u0001x']) {
         await expect(m.write({ key, value: 1, state: 'INFERRED' })).rejects.toBeInstanceOf(InvalidMemoryError)
       }
-      await expect(m.write({ key: 'a', value: 1, state: 'SURE' as never })).rejects.toBeInstanceOf(InvalidMemoryError)
+      await expect(m.write({ key: 'a', value: 1, state: 'SURE' as never })).rejects.toBeInstanceOf(
+        InvalidMemoryError,
+      )
       await expect(m.write({ key: 'a', value: 1, state: 'INFERRED', confidence: 2 })).rejects.toBeInstanceOf(
         InvalidMemoryError,
       )
-      await expect(m.write({ key: 'a', value: 'x'.repeat(2 * 1024 * 1024), state: 'INFERRED' })).rejects.toThrow(
-        /at most/,
-      )
+      await expect(
+        m.write({ key: 'a', value: 'x'.repeat(2 * 1024 * 1024), state: 'INFERRED' }),
+      ).rejects.toThrow(/at most/)
       expect(await m.exportAll()).toEqual([])
     })
 

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto'
+import type { Brain, BrainConfig } from '@dstack/brain-schema'
+import { BrainProvider } from './providers/brain.ts'
+import { ErukaProvider } from './providers/eruka.ts'
+import { FileProvider } from './providers/file.ts'
+import type { MemoryProvider } from './types.ts'
+
+export interface OpenMemoryOptions {
+  provider: 'file' | 'brain' | 'eruka'
+  workspace: string
+  /** File provider: the root holding one directory per workspace. */
+  dir?: string
+  /** Brain provider: an open brain, or the config to open one. */
+  brain?: Brain | BrainConfig
+  /** Eruka provider: the server and its key. */
+  eruka?: { url: string; authHeader: string; key: string } | null
+}
+
+/**
+ * Opens the configured provider for a workspace.
+ *
+ * @example
+ * const memory = await openMemory({ provider: 'file', dir: '/home/me/.dstack/memory', workspace: 'acme-api' })
+ */
+export async function openMemory(options: OpenMemoryOptions): Promise<MemoryProvider> {
+  switch (options.provider) {
+    case 'file':
+      if (!options.dir) throw new Error('the file memory provider needs a directory')
+      return FileProvider.open({ root: options.dir, workspace: options.workspace })
+    case 'brain':
+      if (!options.brain) throw new Error('the brain memory provider needs a brain')
+      return BrainProvider.open({ brain: options.brain, workspace: options.workspace })
+    case 'eruka':
+      if (!options.eruka) throw new Error('the eruka memory provider needs memory.eruka.url')
+      return ErukaProvider.open({
+        url: options.eruka.url,
+        workspace: options.workspace,
+        auth: { header: options.eruka.authHeader, value: options.eruka.key },
+      })
+  }
+}
+
+/**
+ * The default workspace of a repository: its canonical name made into a workspace name, readable and stable
+ * (`github.com/acme/api` → `github.com-acme-api`; a long or local one gets a short hash to stay unique).
+ *
+ * @example
+ * workspaceForRepo('github.com/acme/api') // 'github.com-acme-api'
+ */
+export function workspaceForRepo(canonical: string): string {
+  const readable = canonical
+    .replace(/^local:/, 'local-')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .replace(/-+$/, '')
+  if (!canonical.startsWith('local:') && readable.length <= 128 && readable.length > 0) return readable
+  const hash = createHash('sha256').update(canonical).digest('hex').slice(0, 8)
+  return `${readable.slice(-(127 - hash.length)).replace(/^[^A-Za-z0-9]+/, '')}-${hash}`
+}

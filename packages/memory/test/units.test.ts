@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest'
+import { InvalidMemoryError } from '../src/errors.ts'
+import { mergeMemories, parseJsonl, toJsonl } from '../src/exchange.ts'
+import { findDuplicates, planGc } from '../src/hygiene.ts'
+import { canonicalKey, canonicalPrefix, decodeSegment, encodeSegment, underPrefix } from '../src/keys.ts'
+import { workspaceForRepo } from '../src/open.ts'
+import { prepareWrite } from '../src/prepare.ts'
+import { findSecrets, redactSecrets } from '../src/secrets.ts'
+import { canOverwrite } from '../src/state.ts'
+import type { Memory } from '../src/types.ts'
+
+const at = (iso: string) => new Date(iso).toISOString()
+function memory(key: string, value: Memory['value'], extra: Partial<Memory> = {}): Memory {
+  return {
+    workspace: 'ws',
+    key,
+    value,
+    state: 'INFERRED',
+    confidence: 1,
+    provenance: {},
+    createdAt: at('2026-01-01T00:00:00Z'),
+    updatedAt: at('2026-01-01T00:00:00Z'),
+    supersedes: null,
+    expiresAt: null,
+    ...extra,
+  }
+}
+
+describe('keys', () => {
+  it('encodes segments reversibly and without collisions', () => {
+    const segments = ['v1.2', 'v1.3', 'v1%2E2', 'a b', '..x', 'ü', '日本', '%', '-_', 'Foo', 'foo']
+    const encoded = segments.map(encodeSegment)
+    expect(new Set(encoded).size).toBe(segments.length)
+    expect(encoded.map(decodeSegment)).toEqual(segments)
+    expect(encodeSegment('v1.2')).toBe('v1%2E2')
+    expect(encodeSegment('Foo')).toBe('%46oo')
+    expect(encodeSegment('Foo')).not.toBe(encodeSegment('foo'))
+    expect(encoded.every((e) => /^[A-Za-z0-9_%-]+$/.test(e))).toBe(true)
+    expect(() => decodeSegment('v1.2')).toThrow(InvalidMemoryError)
+    expect(() => decodeSegment('%2e')).toThrow(InvalidMemoryError) // lowercase hex is not what encodeSegment writes
+  })
+
+  it('normalises keys and prefixes, and matches prefixes on segment boundaries', () => {
+    expect(canonicalKey(' a/b ')).toBe('a/b')
+    expect(canonicalKey('e\u0301')).toBe('é')
+    expect(canonicalPrefix('products/*')).toBe('products')
+    expect(canonicalPrefix('*')).toBe('')
+    expect(underPrefix('products/a', 'products')).toBe(true)
+    expect(underPrefix('products_old/a', 'products')).toBe(false)
+    expect(underPrefix('anything', '')).toBe(true)
+    expect(() => canonicalKey('x'.repeat(1025))).toThrow(/at most 1024/)
+  })
+})
+
+describe('knowledge states', () => {
+  it('lets only the same or a higher rank overwrite', () => {
+    expect(canOverwrite('CONFIRMED', 'CONFIRMED')).toBe(true)
+    expect(canOverwrite('UNKNOWN', 'CONFIRMED')).toBe(true)
+    expect(canOverwrite('CONFIRMED', 'UNCERTAIN')).toBe(false) // openeruka's code allows this one
+    expect(canOverwrite('INFERRED', 'UNKNOWN')).toBe(false)
+  })
+})
+
+describe('secrets', () => {
+  it('finds the usual token formats and secret-named fields, with where they are', () => {
+    const value = {
+      ok: 'the deploy key lives in 1Password under "prod deploy"',
+      aws: 'AKIAABCDEFGHIJKLMNOP',
+      nested: [{ password: 'correct horse battery' }],
+      slack: 'xoxb-1234567890-abcdefghij',
+      pem: '-----BEGIN OPENSSH PRIVATE KEY-----\nabc',
+      assign: 'export API_KEY=abcd1234efgh5678',
+    }
+    expect(findSecrets(value)).toEqual([
+      { path: '$.aws', kind: 'AWS access key' },
+      { path: '$.nested[0].password', kind: '"password" field' },
+      { path: '$.slack', kind: 'Slack token' },
+      { path: '$.pem', kind: 'private key' },
+      { path: '$.assign', kind: 'secret assignment' },
+    ])
+    expect(findSecrets('we rotate the token every 90 days')).toEqual([])
+    const redacted = redactSecrets({
+      a: 'key AKIAABCDEFGHIJKLMNOP here',
+      b: 'fine',
+      token: 'abcdefgh12345678',
+    })
+    expect(redacted).toEqual({
+      a: 'key [REDACTED AWS access key] here',
+      b: 'fine',
+      token: '[REDACTED "token" field]',
+    })
+    // What redaction leaves is storable.
+    expect(findSecrets(redacted)).toEqual([])
+  })
+})
+
+describe('prepareWrite', () => {
+  it('computes expiry from a ttl and keeps createdAt of the stored memory', () => {
+    const now = new Date('2026-03-01T00:00:00Z')
+    const stored = memory('a', 1)
+    const next = prepareWrite('ws', { key: 'a', value: 2, state: 'INFERRED', ttlSeconds: 60 }, stored, now)
+    expect(next).toMatchObject({
+      createdAt: stored.createdAt,
+      updatedAt: now.toISOString(),
+      expiresAt: '2026-03-01T00:01:00.000Z',
+    })
+  })
+})
+
+describe('JSONL', () => {
+  it('round-trips and reports bad lines by number without losing good ones', () => {
+    const memories = [memory('a', { x: 1 }), memory('b/c', 'text\nwith newline')]
+    const text = toJsonl(memories)
+    expect(parseJsonl(text)).toEqual({ memories, errors: [] })
+    const broken = `${text}{not json\n${JSON.stringify({ ...memories[0], state: 'SURE' })}\n`
+    const parsed = parseJsonl(broken)
+    expect(parsed.memories).toEqual(memories)
+    expect(parsed.errors.map((e) => e.line)).toEqual([3, 4])
+    expect(parsed.errors[1]!.problem).toMatch(/state/)
+  })
+})
+
+describe('merge', () => {
+  it('keeps the higher state, else the newer, and reports each disagreement', () => {
+    const a = [
+      memory('db', 'postgres', { state: 'CONFIRMED' }),
+      memory('cache', 'memcached', { updatedAt: at('2026-01-02T00:00:00Z') }),
+      memory('same', 'x'),
+      memory('only-a', 1),
+    ]
+    const b = [
+      memory('db', 'mysql', { state: 'INFERRED', updatedAt: at('2026-02-01T00:00:00Z') }),
+      memory('cache', 'redis', { updatedAt: at('2026-01-03T00:00:00Z') }),
+      memory('same', 'x'),
+      memory('only-b', 2),
+    ]
+    const { merged, conflicts } = mergeMemories(a, b)
+    expect(merged.map((m) => [m.key, m.value])).toEqual([
+      ['cache', 'redis'],
+      ['db', 'postgres'],
+      ['only-a', 1],
+      ['only-b', 2],
+      ['same', 'x'],
+    ])
+    expect(conflicts.map((c) => [c.key, c.reason, c.kept.value, c.dropped.value])).toEqual([
+      ['db', 'higher-state', 'postgres', 'mysql'],
+      ['cache', 'newer', 'redis', 'memcached'],
+    ])
+  })
+})
+
+describe('gc', () => {
+  it('lists expired memories and near-identical duplicates, keeping the best-established', () => {
+    const now = Date.parse('2026-06-01T00:00:00Z')
+    const memories = [
+      memory('notes/a', 'We deploy the API with Kamal to the Hetzner box every Friday', {
+        state: 'INFERRED',
+      }),
+      memory('notes/b', 'we deploy the API with kamal to the hetzner box every friday.', {
+        state: 'CONFIRMED',
+      }),
+      memory('notes/c', 'We deploy the API with Kamal to the Hetzner box, every Friday!', {
+        confidence: 0.5,
+      }),
+      memory('notes/d', 'Invoices are immutable; corrections are credit notes'),
+      memory('old', 'stale', { expiresAt: at('2026-05-01T00:00:00Z') }),
+    ]
+    const plan = planGc(memories, now)
+    expect(plan.expired.map((m) => m.key)).toEqual(['old'])
+    expect(plan.duplicates.map((g) => [g.keep.key, g.drop.map((m) => m.key)])).toEqual([
+      ['notes/b', ['notes/a', 'notes/c']],
+    ])
+    expect(findDuplicates([memories[3]!, memory('x', 'Invoices are mutable drafts until sent')])).toEqual([])
+  })
+})
+
+describe('workspaceForRepo', () => {
+  it('makes a readable, valid, stable workspace name', () => {
+    expect(workspaceForRepo('github.com/acme/api')).toBe('github.com-acme-api')
+    const local = workspaceForRepo('local:/home/me/src/tool')
+    expect(local).toMatch(/^local-home-me-src-tool-[0-9a-f]{8}$/)
+    expect(workspaceForRepo('local:/home/me/src/tool')).toBe(local)
+    expect(workspaceForRepo(`github.com/${'x'.repeat(300)}`)).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/)
+  })
+})
