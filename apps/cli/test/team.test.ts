@@ -216,6 +216,22 @@ describe('two agents on one repository', () => {
     expect(clear.overlaps).toEqual([])
   })
 
+  it("puts the repository's memories into the SessionStart digest, within its budget", async () => {
+    expect(
+      (await dstack('bob', ['memory', 'set', 'billing/rounding', 'Round invoice totals half-even, to cents']))
+        .code,
+    ).toBe(0)
+    const start = await dstack('bob', ['hook', 'SessionStart'], {
+      input: payload('bob', { hook_event_name: 'SessionStart', source: 'startup' }),
+      env: { DSTACK_DIGEST_CHARS: '3000' },
+    })
+    const context = JSON.parse(start.stdout).hookSpecificOutput.additionalContext as string
+    expect(context).toMatch(
+      /Memories for local-.*:\n- billing\/rounding \[confirmed\]: Round invoice totals half-even, to cents/,
+    )
+    expect(context.length).toBeLessThanOrEqual(3000)
+  })
+
   it('hands off from alice to bob; a second taker gets exit 8', async () => {
     const written = json<{ id: string }>(
       await dstack('alice', ['handoff', 'write', '--note', 'Totals need a test', '--to', 'bob', '--json']),

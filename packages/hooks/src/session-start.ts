@@ -1,7 +1,38 @@
-import { DIGEST_DEFAULT_CHARS, heartbeat, renderDigest, teamDigest } from '@dstack/brain-schema'
+import {
+  DIGEST_DEFAULT_CHARS,
+  DIGEST_MAX_CHARS,
+  heartbeat,
+  renderDigest,
+  teamDigest,
+} from '@dstack/brain-schema'
+import { type MemoryProvider, memoryDigest, openMemory, workspaceForRepo } from '@dstack/memory'
 import type { HookInput } from './input.ts'
 import type { HookResult } from './runtime.ts'
-import { openWorkspace } from './workspace.ts'
+import { openWorkspace, type Workspace } from './workspace.ts'
+
+/**
+ * The top memories of this repository's workspace for the current task, in what is left of the budget. Memory
+ * trouble (a provider down, a corrupt file) costs the section, never the session.
+ */
+async function memoriesFor(workspace: Workspace, task: string | null, maxChars: number): Promise<string> {
+  if (maxChars < 200) return ''
+  const { config, repo } = workspace
+  let memory: MemoryProvider | undefined
+  try {
+    memory = await openMemory({
+      provider: config.memory.provider,
+      workspace: config.memory.workspace ?? workspaceForRepo(repo.canonical),
+      dir: config.memory.dir,
+      brain: workspace.brain,
+      eruka: config.memory.eruka,
+    })
+    return await memoryDigest(memory, { task, maxChars })
+  } catch {
+    return ''
+  } finally {
+    await memory?.close()
+  }
+}
 
 /** The JSON Claude Code reads from a SessionStart hook: the digest goes in as context at the conversation start. */
 function context(text: string): string {
@@ -15,7 +46,7 @@ function context(text: string): string {
  */
 export async function sessionStart(input: HookInput, env: NodeJS.ProcessEnv): Promise<HookResult> {
   if (!input.cwd) return { stdout: '', stderr: 'dstack hook SessionStart: no cwd in the input', exitCode: 0 }
-  const budget = Number(env.DSTACK_DIGEST_CHARS) || DIGEST_DEFAULT_CHARS
+  const budget = Math.min(Number(env.DSTACK_DIGEST_CHARS) || DIGEST_DEFAULT_CHARS, DIGEST_MAX_CHARS)
   let workspace: Awaited<ReturnType<typeof openWorkspace>>
   try {
     // A short flush: after a week offline the backlog would outlast the hook's timeout (the background flusher
@@ -35,7 +66,9 @@ export async function sessionStart(input: HookInput, env: NodeJS.ProcessEnv): Pr
   try {
     await heartbeat(workspace.brain.db, workspace.scope, { status: 'planning' })
     const digest = await teamDigest(workspace.brain.db, workspace.scope)
-    return { stdout: context(renderDigest(digest, { maxChars: budget })), stderr: '', exitCode: 0 }
+    const team = renderDigest(digest, { maxChars: budget })
+    const memories = await memoriesFor(workspace, digest.myIntent?.title ?? null, budget - team.length - 2)
+    return { stdout: context(memories ? `${team}\n\n${memories}` : team), stderr: '', exitCode: 0 }
   } finally {
     await workspace.close()
   }

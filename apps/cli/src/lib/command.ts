@@ -1,4 +1,5 @@
 import {
+  assertSchemaReady,
   type Brain,
   type BrainConfig,
   BrainUnavailableError,
@@ -11,7 +12,18 @@ import {
   StateConflictError,
 } from '@dstack/brain-schema'
 import { ConfigError, type DstackConfig, loadConfig } from '@dstack/config'
+import { readRepoIdentity } from '@dstack/git'
 import { NotInRepositoryError, openWorkspace, SettingsFileError, type Workspace } from '@dstack/hooks'
+import {
+  CorruptMemoryError,
+  InvalidMemoryError,
+  MemoryConflictError,
+  type MemoryProvider,
+  MemoryUnavailableError,
+  openMemory,
+  SecretRefusedError,
+  workspaceForRepo,
+} from '@dstack/memory'
 import { Command, Errors } from '@oclif/core'
 import { EXIT, type ExitCode } from './exit-codes.ts'
 
@@ -32,8 +44,11 @@ function exitCodeFor(error: unknown): ExitCode | undefined {
   ) {
     return EXIT.USAGE
   }
+  if (error instanceof InvalidMemoryError || error instanceof SecretRefusedError) return EXIT.USAGE
   if (error instanceof NotFoundError) return EXIT.NOT_FOUND
-  if (error instanceof StateConflictError) return EXIT.CONFLICT
+  if (error instanceof StateConflictError || error instanceof MemoryConflictError) return EXIT.CONFLICT
+  if (error instanceof MemoryUnavailableError) return EXIT.BRAIN_UNAVAILABLE
+  if (error instanceof CorruptMemoryError) return EXIT.CORRUPT
   return undefined
 }
 
@@ -83,6 +98,35 @@ export abstract class DstackCommand extends Command {
     } finally {
       await workspace.close()
     }
+  }
+
+  /**
+   * Opens the configured memory provider (or `provider`) for `workspace` — default: the configured workspace, else
+   * the current repository's, else `personal` — runs `work`, closes it whatever happens.
+   */
+  protected async withMemory<T>(
+    options: { workspace?: string; provider?: string },
+    work: (memory: MemoryProvider) => Promise<T>,
+  ): Promise<T> {
+    const config = this.settings()
+    const provider = (options.provider ?? config.memory.provider) as 'file' | 'brain' | 'eruka'
+    const repo = readRepoIdentity(process.cwd())
+    const workspace =
+      options.workspace ?? config.memory.workspace ?? (repo ? workspaceForRepo(repo.canonical) : 'personal')
+    const open = (brain?: Brain) =>
+      openMemory({ provider, workspace, dir: config.memory.dir, brain, eruka: config.memory.eruka })
+    const run = async (memory: MemoryProvider) => {
+      try {
+        return await work(memory)
+      } finally {
+        await memory.close()
+      }
+    }
+    if (provider !== 'brain') return run(await open())
+    return this.withBrain(config.brain, async (brain) => {
+      await assertSchemaReady(brain.db)
+      return run(await open(brain))
+    })
   }
 
   /** Prints human text unless --json is on. */

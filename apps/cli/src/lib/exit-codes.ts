@@ -18,8 +18,11 @@ export const EXIT = {
   UNHEALTHY: 6,
   /** What the command names does not exist (an ADR number, a handoff id, an intent to ship). */
   NOT_FOUND: 7,
-  /** The state changed under you: a handoff someone else picked up, a superseded decision. */
+  /** The state changed under you: a handoff someone else picked up, a superseded decision, a memory in a higher
+   *  knowledge state than the one written. */
   CONFLICT: 8,
+  /** Stored data cannot be read (a corrupt memory file); everything else still works. */
+  CORRUPT: 9,
 } as const
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
