@@ -157,6 +157,18 @@ describe('dstack memory', () => {
     expect(JSON.parse(bad.stdout).invalidLines.map((l: { line: number }) => l.line)).toEqual([1, 2])
   })
 
+  it("keeps a repository's memories in the repository with --dir, as files git can review", () => {
+    json(['set', 'runbooks/deploy', 'kamal deploy from main only', '--dir', '.dstack/memory'])
+    const status = execFileSync('git', ['-C', repo, 'status', '--porcelain', '--untracked-files=all'], {
+      encoding: 'utf8',
+    })
+    expect(status).toContain('?? .dstack/memory/github.com-acme-api/runbooks/deploy.md')
+    expect(status).not.toMatch(/index\.json|\.lock/)
+    expect(json<{ value: string }>(['get', 'runbooks/deploy', '--dir', '.dstack/memory']).value).toBe(
+      'kamal deploy from main only',
+    )
+  })
+
   it('shows what gc would drop, and drops it with --apply', () => {
     const w = ['-w', 'gc-test']
     json([

@@ -56,3 +56,29 @@ for (const driver of DRIVERS) {
     })
   })
 }
+
+describe('brain provider watch', () => {
+  it('sees writes and deletes by another connection, in its own workspace only', async () => {
+    const t = await freshBrain('postgres')
+    try {
+      const watcher = await BrainProvider.open({ brain: t.config, workspace: 'watched' })
+      const other = await BrainProvider.open({ brain: t.config, workspace: 'watched' })
+      const elsewhere = await BrainProvider.open({ brain: t.config, workspace: 'elsewhere' })
+      const seen: Array<{ op: string; key: string }> = []
+      const watch = await watcher.watch((change) => seen.push(change))
+      await other.write({ key: 'a/b', value: 1, state: 'INFERRED' })
+      await elsewhere.write({ key: 'x', value: 1, state: 'INFERRED' })
+      await other.delete('a/b')
+      const deadline = Date.now() + 5_000
+      while (seen.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(seen).toEqual([
+        { op: 'write', key: 'a/b' },
+        { op: 'delete', key: 'a/b' },
+      ])
+      await watch.close()
+      for (const p of [watcher, other, elsewhere]) await p.close()
+    } finally {
+      await t.dispose()
+    }
+  })
+})

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import {
   assertSchemaReady,
   type Brain,
@@ -105,7 +106,7 @@ export abstract class DstackCommand extends Command {
    * the current repository's, else `personal` — runs `work`, closes it whatever happens.
    */
   protected async withMemory<T>(
-    options: { workspace?: string; provider?: string },
+    options: { workspace?: string; provider?: string; dir?: string },
     work: (memory: MemoryProvider) => Promise<T>,
   ): Promise<T> {
     const config = this.settings()
@@ -114,7 +115,13 @@ export abstract class DstackCommand extends Command {
     const workspace =
       options.workspace ?? config.memory.workspace ?? (repo ? workspaceForRepo(repo.canonical) : 'personal')
     const open = (brain?: Brain) =>
-      openMemory({ provider, workspace, dir: config.memory.dir, brain, eruka: config.memory.eruka })
+      openMemory({
+        provider,
+        workspace,
+        dir: options.dir ? resolve(options.dir) : config.memory.dir,
+        brain,
+        eruka: config.memory.eruka,
+      })
     const run = async (memory: MemoryProvider) => {
       try {
         return await work(memory)

@@ -8,6 +8,10 @@ export const memoryFlags = {
       'the workspace (default: memory.workspace in config, else one per repository, else "personal")',
   }),
   provider: Flags.string({ options: ['file', 'brain', 'eruka'], description: 'override memory.provider' }),
+  dir: Flags.string({
+    description:
+      "file provider: the memory directory, e.g. a repository's .dstack/memory to share it through git",
+  }),
 }
 
 /** The exit codes of `dstack memory` commands, for --help. */

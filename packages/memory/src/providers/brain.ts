@@ -11,6 +11,7 @@ import {
   searchMemoryRows,
   upsertMemory,
 } from '@dstack/brain-schema'
+import pg from 'pg'
 import { InvalidMemoryError, MemoryConflictError, MemoryUnavailableError } from '../errors.ts'
 import { canonicalKey, canonicalPrefix } from '../keys.ts'
 import { checkWorkspace, isExpired, prepareWrite } from '../prepare.ts'
@@ -18,6 +19,7 @@ import type {
   JsonValue,
   KnowledgeState,
   Memory,
+  MemoryChange,
   MemoryProvider,
   MemoryWrite,
   SearchHit,
@@ -159,6 +161,29 @@ export class BrainProvider implements MemoryProvider {
   async exportAll(): Promise<Memory[]> {
     const rows = await loadMemoryRows(this.db, this.workspace, '', { includeExpired: true })
     return rows.map(toMemory).sort(byKey)
+  }
+
+  /**
+   * Calls `onChange` for every write and delete of this workspace's memories, by any process or machine on the brain
+   * (LISTEN on the `dstack_memory` channel, over its own connection).
+   *
+   * @example
+   * const watcher = await memory.watch((change) => console.log(change.op, change.key))
+   */
+  async watch(onChange: (change: MemoryChange) => void): Promise<{ close(): Promise<void> }> {
+    const { max: _max, ...config } = await this.#brain.driver.connectionConfig()
+    const client = new pg.Client({ ...(config as pg.ClientConfig), application_name: 'dstack memory watch' })
+    await client.connect()
+    client.on('error', () => {})
+    client.on('notification', (message) => {
+      if (message.channel !== 'dstack_memory' || !message.payload) return
+      try {
+        const change = JSON.parse(message.payload) as MemoryChange & { workspace: string }
+        if (change.workspace === this.workspace) onChange({ op: change.op, key: change.key })
+      } catch {}
+    })
+    await client.query('listen dstack_memory')
+    return { close: () => client.end().catch(() => {}) }
   }
 
   async close(): Promise<void> {
