@@ -31,8 +31,8 @@ if (topic !== 'hook' || !event || !/^[A-Z][A-Za-z]+$/.test(event) || rest.some((
     strict: rest.includes('--strict'),
     flushCommand: { command: process.execPath, args: [runJs] },
   }).then((result) => {
-    if (result.stdout) process.stdout.write(result.stdout)
     if (result.stderr) process.stderr.write(`${result.stderr}\n`)
-    process.exitCode = result.exitCode
+    // Exit once stdout is flushed: a slow back-end still settling (a memory server's retries) must not hold the hook.
+    process.stdout.write(result.stdout, () => process.exit(result.exitCode))
   })
 }

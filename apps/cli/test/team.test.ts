@@ -227,7 +227,7 @@ describe('two agents on one repository', () => {
     })
     const context = JSON.parse(start.stdout).hookSpecificOutput.additionalContext as string
     expect(context).toMatch(
-      /Memories for local-.*:\n- billing\/rounding \[confirmed\]: Round invoice totals half-even, to cents/,
+      /Memories for local-.*:\n- billing\/rounding \[inferred\]: Round invoice totals half-even, to cents/,
     )
     expect(context.length).toBeLessThanOrEqual(3000)
   })

@@ -5,7 +5,7 @@ import {
   renderDigest,
   teamDigest,
 } from '@dstack/brain-schema'
-import { type MemoryProvider, memoryDigest, openMemory, workspaceForRepo } from '@dstack/memory'
+import { type MemoryProvider, memoryDigest, memoryDirFor, openMemory, workspaceForRepo } from '@dstack/memory'
 import type { HookInput } from './input.ts'
 import type { HookResult } from './runtime.ts'
 import { openWorkspace, type Workspace } from './workspace.ts'
@@ -14,19 +14,30 @@ import { openWorkspace, type Workspace } from './workspace.ts'
  * The top memories of this repository's workspace for the current task, in what is left of the budget. Memory
  * trouble (a provider down, a corrupt file) costs the section, never the session.
  */
+/** What the memories section may take of SessionStart. */
+const MEMORY_DEADLINE_MS = 3_000
+
 async function memoriesFor(workspace: Workspace, task: string | null, maxChars: number): Promise<string> {
   if (maxChars < 200) return ''
   const { config, repo } = workspace
   let memory: MemoryProvider | undefined
   try {
-    memory = await openMemory({
+    const opened = openMemory({
       provider: config.memory.provider,
       workspace: config.memory.workspace ?? workspaceForRepo(repo.canonical),
-      dir: config.memory.dir,
+      dir: memoryDirFor(config.memory.dir, repo.root),
       brain: workspace.brain,
       eruka: config.memory.eruka,
     })
-    return await memoryDigest(memory, { task, maxChars })
+    // A slow memory back-end (an Eruka server timing out) costs this section, never the digest.
+    const text = Promise.race([
+      opened.then(async (m) => {
+        memory = m
+        return memoryDigest(m, { task, maxChars })
+      }),
+      new Promise<string>((resolve) => setTimeout(() => resolve(''), MEMORY_DEADLINE_MS).unref()),
+    ])
+    return await text
   } catch {
     return ''
   } finally {

@@ -1,6 +1,7 @@
 import { z } from 'zod'
-import { MemoryConflictError } from './errors.ts'
+import { InvalidMemoryError, MemoryConflictError, SecretRefusedError } from './errors.ts'
 import { canonicalKey } from './keys.ts'
+import { isExpired } from './prepare.ts'
 import { stateRank } from './state.ts'
 import {
   type ImportReport,
@@ -83,11 +84,16 @@ const sameContent = (a: Memory, b: Memory) =>
  * const report = await importMemories(provider, parseJsonl(text).memories)
  */
 export async function importMemories(provider: MemoryProvider, memories: Memory[]): Promise<ImportReport> {
-  const report: ImportReport = { written: 0, unchanged: 0, conflicts: [] }
+  const report: ImportReport = { written: 0, unchanged: 0, conflicts: [], skipped: [] }
   for (const memory of memories) {
     const stored = await provider.get(memory.key)
     if (stored && sameContent(stored, memory)) {
       report.unchanged++
+      continue
+    }
+    // An expired memory from an old export never replaces a live one.
+    if (isExpired(memory) && stored) {
+      report.skipped.push({ key: memory.key, reason: 'expired in the import, live here' })
       continue
     }
     try {
@@ -97,13 +103,20 @@ export async function importMemories(provider: MemoryProvider, memories: Memory[
         state: memory.state,
         confidence: memory.confidence,
         provenance: memory.provenance,
-        supersedes: memory.supersedes,
+        // Not replayed: an old supersede would expire a memory rewritten since.
+        supersedes: null,
         expiresAt: memory.expiresAt,
       })
       report.written++
     } catch (error) {
-      if (!(error instanceof MemoryConflictError)) throw error
-      report.conflicts.push({ key: memory.key, stored: error.stored, incoming: error.incoming })
+      if (error instanceof MemoryConflictError) {
+        report.conflicts.push({ key: memory.key, stored: error.stored, incoming: error.incoming })
+      } else if (error instanceof InvalidMemoryError || error instanceof SecretRefusedError) {
+        // One bad memory does not stop the rest.
+        report.skipped.push({ key: memory.key, reason: error.message })
+      } else {
+        throw error
+      }
     }
   }
   return report
@@ -113,8 +126,8 @@ export interface MergeConflict {
   key: string
   kept: Memory
   dropped: Memory
-  /** Why `kept` won: a higher state, or the same state and newer. */
-  reason: 'higher-state' | 'newer'
+  /** Why `kept` won: it is live and the other expired, a higher state, or the same state and newer. */
+  reason: 'live' | 'higher-state' | 'newer'
 }
 
 /**
@@ -134,12 +147,21 @@ export function mergeMemories(a: Memory[], b: Memory[]): { merged: Memory[]; con
       continue
     }
     if (sameContent(current, incoming)) continue
+    // A live memory beats an expired (or superseded) one whatever their states; then rank; then recency.
+    const alive = Number(!isExpired(incoming)) - Number(!isExpired(current))
     const rank = stateRank(incoming.state) - stateRank(current.state)
     const incomingWins =
-      rank > 0 || (rank === 0 && Date.parse(incoming.updatedAt) > Date.parse(current.updatedAt))
+      alive !== 0
+        ? alive > 0
+        : rank > 0 || (rank === 0 && Date.parse(incoming.updatedAt) > Date.parse(current.updatedAt))
     const [kept, dropped] = incomingWins ? [incoming, current] : [current, incoming]
     byKey.set(incoming.key, kept)
-    conflicts.push({ key: incoming.key, kept, dropped, reason: rank !== 0 ? 'higher-state' : 'newer' })
+    conflicts.push({
+      key: incoming.key,
+      kept,
+      dropped,
+      reason: alive !== 0 ? 'live' : rank !== 0 ? 'higher-state' : 'newer',
+    })
   }
   const merged = [...byKey.values()].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0))
   return { merged, conflicts }

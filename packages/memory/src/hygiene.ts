@@ -48,7 +48,11 @@ function better(a: Memory, b: Memory): Memory {
  * for (const group of findDuplicates(memories)) console.log(group.keep.key, '<-', group.drop.map((m) => m.key))
  */
 export function findDuplicates(memories: Memory[], threshold = DUPLICATE_SIMILARITY): DuplicateGroup[] {
-  const live = memories.map((memory) => ({ memory, words: words(memory) })).filter((m) => m.words.size >= 3)
+  // Only memories in the same folder are candidates: the same words under services/billing/db and services/auth/db
+  // are two facts, not one said twice.
+  const live = memories
+    .map((memory) => ({ memory, words: words(memory), folder: memory.key.split('/').slice(0, -1).join('/') }))
+    .filter((m) => m.words.size >= 3)
   const frequency = new Map<string, number>()
   for (const { words: set } of live)
     for (const word of set) frequency.set(word, (frequency.get(word) ?? 0) + 1)
@@ -67,6 +71,7 @@ export function findDuplicates(memories: Memory[], threshold = DUPLICATE_SIMILAR
     for (let i = 0; i < indexes.length; i++) {
       for (let j = i + 1; j < indexes.length; j++) {
         const [x, y] = [indexes[i]!, indexes[j]!]
+        if (live[x]!.folder !== live[y]!.folder) continue
         if (groupOf.has(y) && groupOf.get(y) === groupOf.get(x)) continue
         const similarity = jaccard(live[x]!.words, live[y]!.words)
         if (similarity < threshold) continue

@@ -19,7 +19,7 @@ export {
   planGc,
 } from './hygiene.ts'
 export { canonicalKey, canonicalPrefix, decodeSegment, encodeSegment, underPrefix } from './keys.ts'
-export { type OpenMemoryOptions, openMemory, workspaceForRepo } from './open.ts'
+export { memoryDirFor, type OpenMemoryOptions, openMemory, workspaceForRepo } from './open.ts'
 export { checkWorkspace, isExpired, MAX_VALUE_BYTES, prepareWrite } from './prepare.ts'
 export { BrainProvider } from './providers/brain.ts'
 export { ErukaProvider } from './providers/eruka.ts'

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Brain, BrainConfig } from '@dstack/brain-schema'
 import { BrainProvider } from './providers/brain.ts'
 import { ErukaProvider } from './providers/eruka.ts'
@@ -57,4 +59,19 @@ export function workspaceForRepo(canonical: string): string {
   if (!canonical.startsWith('local:') && readable.length <= 128 && readable.length > 0) return readable
   const hash = createHash('sha256').update(canonical).digest('hex').slice(0, 8)
   return `${readable.slice(-(127 - hash.length)).replace(/^[^A-Za-z0-9]+/, '')}-${hash}`
+}
+
+/**
+ * Where the file provider keeps memories for work in `repoRoot`: the repository's own `.dstack/memory` when it has
+ * one (shared with the team through git), else the configured directory.
+ *
+ * @example
+ * memoryDirFor('/home/me/.dstack/memory', '/home/me/src/api') // '/home/me/src/api/.dstack/memory' if it exists
+ */
+export function memoryDirFor(configured: string, repoRoot: string | null): string {
+  if (repoRoot) {
+    const local = join(repoRoot, '.dstack', 'memory')
+    if (existsSync(local)) return local
+  }
+  return configured
 }

@@ -68,8 +68,13 @@ export function prepareWrite(
       `memory ${key} is ${size} bytes: at most ${MAX_VALUE_BYTES} (store a pointer instead)`,
     )
   }
-  const secrets = findSecrets(value)
-  if (secrets.length > 0) throw new SecretRefusedError(key, secrets)
+  // The key and the provenance are stored and shown too (a key becomes a file name): scan them like the value.
+  const secrets = [
+    ...findSecrets(key, 'key'),
+    ...findSecrets((input.provenance ?? {}) as JsonValue, 'provenance'),
+    ...findSecrets(value),
+  ]
+  if (secrets.length > 0) throw new SecretRefusedError(key.replace(/[^/]{24,}/g, '…'), secrets)
   if (existing && !canOverwrite(existing.state, input.state)) {
     throw new MemoryConflictError(key, existing.state, input.state)
   }

@@ -17,16 +17,20 @@ const PATTERNS: Array<{ kind: string; pattern: RegExp }> = [
   { kind: 'JWT', pattern: /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/ },
   { kind: 'Eruka service key', pattern: /\beruka_sk_[A-Za-z0-9_]{16,}\b/ },
   { kind: 'password in a URL', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:[^\s@/]{3,}@/i },
+  { kind: 'bearer token', pattern: /\bBearer\s+[A-Za-z0-9._~+/-]{20,}=*/ },
   {
+    // DB_PASSWORD=…, export GITHUB_TOKEN=…, "apiKey": "…": a secret-sounding name (alone or as the end of a longer
+    // one, with _ or camelCase) assigned a value of 8+ characters.
     kind: 'secret assignment',
     pattern:
-      /\b(?:password|passwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|client[_-]?secret|private[_-]?key)\b\s*[:=]\s*["']?[^\s"',;]{8,}/i,
+      /(?:^|[^A-Za-z0-9]|_|[a-z](?=[A-Z]))(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|access[_-]?token|auth[_-]?token|token|client[_-]?secret|private[_-]?key)["']?\s*[:=]\s*["']?[^\s"',;]{8,}/i,
   },
 ]
 
-/** Object keys whose string value is a secret whatever it looks like. */
+/** Object keys whose value is a secret whatever it looks like: the name alone or ending a longer one (DB_PASSWORD,
+ *  dbPassword, githubToken). */
 const SECRET_FIELD =
-  /^(?:password|passwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|client[_-]?secret|private[_-]?key|token)$/i
+  /(?:^|[_.-]|[a-z](?=[A-Z]))(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|access[_-]?token|auth[_-]?token|client[_-]?secret|private[_-]?key|token)$/i
 
 export interface SecretFinding {
   /** Where in the value: `$`, `$.db.password`, `$[2]`. */
@@ -49,11 +53,12 @@ export function findSecrets(value: JsonValue, path = '$'): SecretFinding[] {
   if (value !== null && typeof value === 'object') {
     return Object.entries(value).flatMap(([name, item]) => {
       const at = `${path}.${name}`
+      const scalar = typeof item === 'string' || typeof item === 'number' ? String(item) : null
       if (
         SECRET_FIELD.test(name) &&
-        typeof item === 'string' &&
-        item.length >= 8 &&
-        !item.startsWith('[REDACTED ')
+        scalar !== null &&
+        scalar.length >= 8 &&
+        !scalar.startsWith('[REDACTED ')
       )
         return [{ path: at, kind: `"${name}" field` }]
       return findSecrets(item, at)
@@ -86,7 +91,9 @@ export function redactSecrets(value: JsonValue): JsonValue {
     return Object.fromEntries(
       Object.entries(value).map(([name, item]) => [
         name,
-        SECRET_FIELD.test(name) && typeof item === 'string' && item.length >= 8
+        SECRET_FIELD.test(name) &&
+        (typeof item === 'string' || typeof item === 'number') &&
+        String(item).length >= 8
           ? `[REDACTED "${name}" field]`
           : redactSecrets(item),
       ]),

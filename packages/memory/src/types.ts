@@ -84,6 +84,8 @@ export interface ImportReport {
   unchanged: number
   /** Entries refused by the state rule (a lower state over a higher one): the stored memory was kept. */
   conflicts: Array<{ key: string; stored: KnowledgeState; incoming: KnowledgeState }>
+  /** Entries not written, with why: invalid, holding a secret, or expired where a live memory exists. */
+  skipped: Array<{ key: string; reason: string }>
 }
 
 /** A change seen by `watch`. */

@@ -242,6 +242,13 @@ export function runConformance(name: string, target: () => ConformanceTarget): v
       expect(next.supersedes).toBe('decisions/hashing-v1')
       expect(await m.get('decisions/hashing-v1')).toBeNull()
       expect((await m.load('decisions')).map((x) => x.key)).toEqual(['decisions/hashing-v2'])
+      // A write may not expire a memory it could not overwrite: nothing is written, both stay as they were.
+      await m.write({ key: 'facts/db', value: 'postgres', state: 'CONFIRMED' })
+      await expect(
+        m.write({ key: 'facts/db-guess', value: 'mysql', state: 'INFERRED', supersedes: 'facts/db' }),
+      ).rejects.toBeInstanceOf(MemoryConflictError)
+      expect((await m.get('facts/db'))?.value).toBe('postgres')
+      expect(await m.get('facts/db-guess')).toBeNull()
     })
 
     it('refuses secrets, bad keys and bad values, writing nothing', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidMemoryError } from '../src/errors.ts'
-import { mergeMemories, parseJsonl, toJsonl } from '../src/exchange.ts'
+import { importMemories, mergeMemories, parseJsonl, toJsonl } from '../src/exchange.ts'
 import { findDuplicates, planGc } from '../src/hygiene.ts'
 import { canonicalKey, canonicalPrefix, decodeSegment, encodeSegment, underPrefix } from '../src/keys.ts'
 import { workspaceForRepo } from '../src/open.ts'
@@ -181,5 +181,94 @@ describe('workspaceForRepo', () => {
     expect(local).toMatch(/^local-home-me-src-tool-[0-9a-f]{8}$/)
     expect(workspaceForRepo('local:/home/me/src/tool')).toBe(local)
     expect(workspaceForRepo(`github.com/${'x'.repeat(300)}`)).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/)
+  })
+})
+
+describe('secrets in the forms people actually paste', () => {
+  it.each([
+    'DB_PASSWORD=hunter2hunter2',
+    'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    'export GITHUB_TOKEN=abcdef1234567890abcd',
+    'Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345',
+    '{"apiKey": "abcd1234efgh5678"}',
+  ])('finds %s', (text) => {
+    expect(findSecrets(text)).not.toEqual([])
+  })
+
+  it('checks secret-named fields of any case or type, and leaves ordinary words alone', () => {
+    expect(
+      findSecrets({
+        DB_PASSWORD: 'hunter2hunter2',
+        dbPassword: 'x'.repeat(9),
+        pin: 123456789012,
+        password: 123456789012,
+      }),
+    ).toEqual([
+      { path: '$.DB_PASSWORD', kind: '"DB_PASSWORD" field' },
+      { path: '$.dbPassword', kind: '"dbPassword" field' },
+      { path: '$.password', kind: '"password" field' },
+    ])
+    for (const ok of [
+      'rotate the token every 90 days',
+      'password reset emails expire after 1h',
+      'tokenizer: bm25',
+    ]) {
+      expect(findSecrets(ok)).toEqual([])
+    }
+  })
+
+  it('refuses a secret in the key or the provenance, not only in the value', () => {
+    expect(() =>
+      prepareWrite('ws', { key: `creds/ghp_${'a1B2'.repeat(9)}`, value: 1, state: 'INFERRED' }, null),
+    ).toThrow(/GitHub token at key/)
+    expect(() =>
+      prepareWrite(
+        'ws',
+        { key: 'a', value: 1, state: 'INFERRED', provenance: { source: 'AKIAABCDEFGHIJKLMNOP' } },
+        null,
+      ),
+    ).toThrow(/AWS access key at provenance\.source/)
+  })
+})
+
+describe('merge, import and gc keep what is live and distinct', () => {
+  it('merge: a live memory beats an expired one of a higher state', () => {
+    const expired = memory('x', 'old truth', { state: 'CONFIRMED', expiresAt: at('2026-01-02T00:00:00Z') })
+    const live = memory('x', 'current guess', { state: 'INFERRED' })
+    const { merged, conflicts } = mergeMemories([expired], [live])
+    expect(merged.map((m) => m.value)).toEqual(['current guess'])
+    expect(conflicts[0]!.reason).toBe('live')
+  })
+
+  it('gc: the same words in two folders are two facts', () => {
+    const plan = planGc([
+      memory('services/billing/db', 'postgres 16 on rds'),
+      memory('services/auth/db', 'postgres 16 on rds'),
+    ])
+    expect(plan.duplicates).toEqual([])
+  })
+
+  it('import: skips an expired memory over a live one, and bad entries, writing the rest', async () => {
+    const writes: string[] = []
+    const store = new Map<string, Memory>([['live', memory('live', 'current')]])
+    const provider = {
+      get: async (key: string) => store.get(key) ?? null,
+      write: async (w: { key: string; value: Memory['value'] }) => {
+        const m = prepareWrite('ws', w as never, store.get(w.key) ?? null)
+        writes.push(w.key)
+        store.set(w.key, m)
+        return m
+      },
+    } as unknown as Parameters<typeof importMemories>[0]
+    const report = await importMemories(provider, [
+      memory('live', 'old', { state: 'CONFIRMED', expiresAt: at('2026-01-02T00:00:00Z') }),
+      memory('leaky', 'AKIAABCDEFGHIJKLMNOP'),
+      memory('fresh', 'new fact', { supersedes: 'live' }),
+    ])
+    expect(report).toMatchObject({ written: 1, unchanged: 0, conflicts: [] })
+    expect(report.skipped.map((s) => s.key)).toEqual(['live', 'leaky'])
+    expect(writes).toEqual(['fresh'])
+    expect(store.get('fresh')!.supersedes).toBeNull()
+    expect(store.get('live')!.value).toBe('current')
   })
 })

@@ -17,11 +17,14 @@ import { readRepoIdentity } from '@dstack/git'
 import { NotInRepositoryError, openWorkspace, SettingsFileError, type Workspace } from '@dstack/hooks'
 import {
   CorruptMemoryError,
+  FileProvider,
   InvalidMemoryError,
   MemoryConflictError,
   type MemoryProvider,
   MemoryUnavailableError,
+  memoryDirFor,
   openMemory,
+  type Provenance,
   SecretRefusedError,
   workspaceForRepo,
 } from '@dstack/memory'
@@ -118,13 +121,18 @@ export abstract class DstackCommand extends Command {
       openMemory({
         provider,
         workspace,
-        dir: options.dir ? resolve(options.dir) : config.memory.dir,
+        dir: options.dir ? resolve(options.dir) : memoryDirFor(config.memory.dir, repo?.root ?? null),
         brain,
         eruka: config.memory.eruka,
       })
     const run = async (memory: MemoryProvider) => {
       try {
-        return await work(memory)
+        const result = await work(memory)
+        // Files the file provider could not read are left out of loads, searches and exports: say so.
+        const problems = memory instanceof FileProvider ? await memory.problems() : []
+        for (const { file, problem } of problems) this.warn(`unreadable memory ${file}: ${problem}`)
+        if (problems.length > 0 && this.id === 'memory:export') process.exitCode = EXIT.CORRUPT
+        return result
       } finally {
         await memory.close()
       }
@@ -134,6 +142,20 @@ export abstract class DstackCommand extends Command {
       await assertSchemaReady(brain.db)
       return run(await open(brain))
     })
+  }
+
+  /** Who and where a memory written now comes from: the configured agent, the session, the repository here. */
+  protected provenance(): Provenance {
+    const config = this.settings()
+    const repo = readRepoIdentity(process.cwd())
+    return {
+      agent: config.agent.id,
+      session: process.env.CLAUDE_CODE_SESSION_ID || null,
+      repo: repo?.canonical ?? null,
+      branch: repo?.branch ?? null,
+      commit: repo?.head ?? null,
+      source: `dstack ${this.id ?? 'memory'}`,
+    }
   }
 
   /** Prints human text unless --json is on. */

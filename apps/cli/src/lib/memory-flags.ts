@@ -16,4 +16,4 @@ export const memoryFlags = {
 
 /** The exit codes of `dstack memory` commands, for --help. */
 export const MEMORY_EXIT_HELP =
-  'Exit codes: 0 done, 2 invalid key/value or a value that looks like a secret, 3 bad config, 4 memory back-end unreachable, 7 not found, 8 a memory in a higher knowledge state is stored (it was kept), 9 a stored memory is corrupt'
+  'Exit codes: 0 done (import: conflicts and skipped lines are reported, not failed), 2 invalid key/value or a value that looks like a secret, 3 bad config, 4 memory back-end unreachable, 5 brain schema not ready, 7 not found, 8 a memory in a higher knowledge state is stored (it was kept), 9 a stored memory is corrupt (export: the backup is incomplete)'

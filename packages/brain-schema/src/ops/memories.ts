@@ -113,6 +113,26 @@ export async function upsertMemory(db: Db, input: MemoryRowInput): Promise<Memor
         .returningAll()
         .executeTakeFirstOrThrow()
       if (memory.supersedes && memory.supersedes !== memory.key) {
+        // Superseding expires another memory: only a write that could overwrite it may (the state rule).
+        const superseded = await trx
+          .selectFrom('memories')
+          .select([
+            'state',
+            sql<boolean>`dstack.knowledge_rank(state) > dstack.knowledge_rank(${memory.state})`.as(
+              'outranks',
+            ),
+          ])
+          .where('workspace', '=', memory.workspace)
+          .where('key', '=', memory.supersedes)
+          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
+          .executeTakeFirst()
+        if (superseded?.outranks) {
+          throw new KnowledgeConflictError(
+            `memory ${memory.workspace}/${memory.supersedes} is ${superseded.state}: an ${memory.state} write may not supersede it`,
+            superseded.state,
+            memory.state,
+          )
+        }
         await trx
           .updateTable('memories')
           .set({ expires_at: sql<Date>`now()` })

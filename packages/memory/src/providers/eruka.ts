@@ -24,6 +24,7 @@ import { InvalidMemoryError, MemoryConflictError, MemoryError, MemoryUnavailable
 import { canonicalKey, canonicalPrefix, underPrefix } from '../keys.ts'
 import { checkWorkspace, isExpired, prepareWrite } from '../prepare.ts'
 import { Bm25Index, textOf } from '../search/bm25.ts'
+import { canOverwrite } from '../state.ts'
 import {
   type JsonValue,
   KNOWLEDGE_STATES,
@@ -234,8 +235,18 @@ export class ErukaProvider implements MemoryProvider {
         : { ...stored.memory, createdAt: now.toISOString() }
       : null
     const memory = prepareWrite(this.workspace, write, existing, now)
+    // Superseding expires another memory: only allowed to a write that could overwrite it (the state rule).
+    const superseded =
+      memory.supersedes && memory.supersedes !== key ? await this.#getStored(memory.supersedes) : null
+    if (
+      superseded &&
+      live(superseded, now.getTime()) &&
+      !canOverwrite(superseded.memory.state, memory.state)
+    ) {
+      throw new MemoryConflictError(superseded.memory.key, superseded.memory.state, memory.state)
+    }
     await this.#post(memory, envelopeOf(memory))
-    if (memory.supersedes && memory.supersedes !== key) await this.#expire(memory.supersedes, now)
+    if (superseded) await this.#expire(superseded.memory.key, now)
     return memory
   }
 

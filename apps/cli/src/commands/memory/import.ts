@@ -25,8 +25,9 @@ ${MEMORY_EXIT_HELP}.`
     for (const error of errors) this.warn(`line ${error.line}: ${error.problem}`)
     this.say(
       [
-        `written ${report.written}, unchanged ${report.unchanged}, conflicts ${report.conflicts.length}, invalid lines ${errors.length}`,
+        `written ${report.written}, unchanged ${report.unchanged}, conflicts ${report.conflicts.length}, skipped ${report.skipped.length}, invalid lines ${errors.length}`,
         ...report.conflicts.map((c) => `  kept ${c.key}: stored ${c.stored} outranks incoming ${c.incoming}`),
+        ...report.skipped.map((x) => `  skipped ${x.key}: ${x.reason}`),
       ].join('\n'),
     )
     return { ...report, invalidLines: errors }

@@ -26,12 +26,16 @@ export default class MemorySearch extends DstackCommand {
     for (const state of states ?? []) {
       if (!KNOWLEDGE_STATES.includes(state)) this.error(`unknown state ${state}`, { exit: 2 })
     }
+    const minConfidence = flags['min-confidence'] === undefined ? undefined : Number(flags['min-confidence'])
+    if (minConfidence !== undefined && !(minConfidence >= 0 && minConfidence <= 1)) {
+      this.error(`--min-confidence is a number from 0 to 1, got ${flags['min-confidence']}`, { exit: 2 })
+    }
     const hits = await this.withMemory(flags, (m) =>
       m.search(args.query, {
         limit: flags.limit,
         prefix: flags.prefix,
         states,
-        minConfidence: flags['min-confidence'] === undefined ? undefined : Number(flags['min-confidence']),
+        minConfidence,
       }),
     )
     this.say(

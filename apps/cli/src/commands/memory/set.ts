@@ -21,8 +21,9 @@ ${MEMORY_EXIT_HELP}.`
     ...memoryFlags,
     state: Flags.string({
       options: [...KNOWLEDGE_STATES],
-      default: 'CONFIRMED',
-      description: 'knowledge state',
+      default: 'INFERRED',
+      description:
+        'knowledge state; CONFIRMED only for what a person or a check verified (nothing lower can replace it)',
     }),
     confidence: Flags.string({ description: '0..1 (default 1)' }),
     ttl: Flags.integer({ min: 1, description: 'expire after this many seconds' }),
@@ -47,20 +48,10 @@ ${MEMORY_EXIT_HELP}.`
         confidence: flags.confidence === undefined ? undefined : Number(flags.confidence),
         ttlSeconds: flags.ttl,
         supersedes: flags.supersedes,
-        provenance: provenanceFromEnv(),
+        provenance: this.provenance(),
       }),
     )
     this.say(`${memory.key} = ${JSON.stringify(memory.value)} [${memory.state}]`)
     return memory
-  }
-}
-
-/** Who and where, from the environment a memory is written in. */
-function provenanceFromEnv() {
-  const env = process.env
-  return {
-    agent: env.DSTACK_AGENT || null,
-    session: env.CLAUDE_CODE_SESSION_ID || null,
-    source: 'dstack memory set',
   }
 }
