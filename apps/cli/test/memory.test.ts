@@ -77,7 +77,7 @@ describe('dstack memory', () => {
       'Use argon2id for password hashing',
     ])
     expect(set).toMatchObject({
-      workspace: 'github.com-acme-api',
+      workspace: expect.stringMatching(/^github\.com-acme-api-[0-9a-f]{8}$/),
       value: 'Use argon2id for password hashing',
       provenance: { agent: 'alice' },
     })
@@ -90,7 +90,7 @@ describe('dstack memory', () => {
     const hits = json<Array<{ memory: { key: string } }>>(['search', 'hashing passwords'])
     expect(hits[0]?.memory.key).toBe('auth/password-hashing')
     // Files a person can read and review in git.
-    const file = join(root, '.dstack', 'memory', 'github.com-acme-api', 'auth', 'password-hashing.md')
+    const file = join(root, '.dstack', 'memory', set.workspace, 'auth', 'password-hashing.md')
     expect(readFileSync(file, 'utf8')).toContain('Use argon2id for password hashing')
     expect(json<{ deleted: boolean }>(['rm', 'auth/token-ttl']).deleted).toBe(true)
     expect(dstack(['get', 'auth/token-ttl']).code).toBe(7)
@@ -162,7 +162,7 @@ describe('dstack memory', () => {
     const status = execFileSync('git', ['-C', repo, 'status', '--porcelain', '--untracked-files=all'], {
       encoding: 'utf8',
     })
-    expect(status).toContain('?? .dstack/memory/github.com-acme-api/runbooks/deploy.md')
+    expect(status).toMatch(/\?\? \.dstack\/memory\/github\.com-acme-api-[0-9a-f]{8}\/runbooks\/deploy\.md/)
     expect(status).not.toMatch(/index\.json|\.lock/)
     expect(json<{ value: string }>(['get', 'runbooks/deploy', '--dir', '.dstack/memory']).value).toBe(
       'kamal deploy from main only',

@@ -43,22 +43,24 @@ export async function openMemory(options: OpenMemoryOptions): Promise<MemoryProv
 }
 
 /**
- * The default workspace of a repository: its canonical name made into a workspace name, readable and stable
- * (`github.com/acme/api` → `github.com-acme-api`; a long or local one gets a short hash to stay unique).
+ * The default workspace of a repository: its canonical name made readable and lowercase, plus a short hash of the
+ * exact name so two repositories never share one (`github.com/acme/api-v2` and `github.com/acme-api/v2` read the
+ * same) and case-insensitive file systems never merge two.
  *
  * @example
- * workspaceForRepo('github.com/acme/api') // 'github.com-acme-api'
+ * workspaceForRepo('github.com/acme/api') // 'github.com-acme-api-<8 hex>'
  */
 export function workspaceForRepo(canonical: string): string {
   const readable = canonical
+    .toLowerCase()
     .replace(/^local:/, 'local-')
-    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/-{2,}/g, '-')
-    .replace(/^[^A-Za-z0-9]+/, '')
+    .replace(/^[^a-z0-9]+/, '')
     .replace(/-+$/, '')
-  if (!canonical.startsWith('local:') && readable.length <= 128 && readable.length > 0) return readable
   const hash = createHash('sha256').update(canonical).digest('hex').slice(0, 8)
-  return `${readable.slice(-(127 - hash.length)).replace(/^[^A-Za-z0-9]+/, '')}-${hash}`
+  const head = readable.length > 118 ? readable.slice(-118).replace(/^[^a-z0-9]+/, '') : readable
+  return head ? `${head}-${hash}` : hash
 }
 
 /**

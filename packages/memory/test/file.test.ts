@@ -501,3 +501,20 @@ describe('FileProvider', () => {
     expect(changes).toHaveLength(seen)
   })
 })
+
+describe('FileProvider limits', () => {
+  it('refuses a key segment too long for a file name with a clear error, and stores long Unicode keys split by /', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dstack-file-limits-'))
+    try {
+      const m = await FileProvider.open({ root: dir, workspace: 'ws' })
+      await expect(m.write({ key: `notes/${'日'.repeat(30)}`, value: 1, state: 'INFERRED' })).rejects.toThrow(
+        /too long for a file name/,
+      )
+      await m.write({ key: `notes/${'日'.repeat(20)}/${'本'.repeat(20)}`, value: 2, state: 'INFERRED' })
+      expect((await m.get(`notes/${'日'.repeat(20)}/${'本'.repeat(20)}`))?.value).toBe(2)
+      await m.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

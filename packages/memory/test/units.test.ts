@@ -175,12 +175,23 @@ describe('gc', () => {
 })
 
 describe('workspaceForRepo', () => {
-  it('makes a readable, valid, stable workspace name', () => {
-    expect(workspaceForRepo('github.com/acme/api')).toBe('github.com-acme-api')
-    const local = workspaceForRepo('local:/home/me/src/tool')
-    expect(local).toMatch(/^local-home-me-src-tool-[0-9a-f]{8}$/)
-    expect(workspaceForRepo('local:/home/me/src/tool')).toBe(local)
-    expect(workspaceForRepo(`github.com/${'x'.repeat(300)}`)).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/)
+  it('makes a readable, valid, stable workspace name that two repositories never share', () => {
+    const api = workspaceForRepo('github.com/acme/api')
+    expect(api).toMatch(/^github\.com-acme-api-[0-9a-f]{8}$/)
+    expect(workspaceForRepo('github.com/acme/api')).toBe(api)
+    const lookalikes = [
+      'github.com/acme/api-v2',
+      'github.com/acme-api/v2',
+      'github.com/acme/api--v2',
+      'github.com/Acme/api-v2',
+    ]
+    expect(new Set(lookalikes.map(workspaceForRepo)).size).toBe(4)
+    expect(workspaceForRepo('local:/home/me/src/tool')).toMatch(/^local-home-me-src-tool-[0-9a-f]{8}$/)
+    for (const name of [...lookalikes, `github.com/${'x'.repeat(300)}`, 'local:/', '日本'].map(
+      workspaceForRepo,
+    )) {
+      expect(name).toMatch(/^[a-z0-9][a-z0-9._-]{0,127}$/)
+    }
   })
 })
 

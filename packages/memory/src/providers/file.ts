@@ -12,7 +12,12 @@ import {
 } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
 import { acquireLock, type HeldLock, LockTimeoutError, writeFileAtomic } from '@dstack/daemon'
-import { CorruptMemoryError, MemoryConflictError, MemoryUnavailableError } from '../errors.ts'
+import {
+  CorruptMemoryError,
+  InvalidMemoryError,
+  MemoryConflictError,
+  MemoryUnavailableError,
+} from '../errors.ts'
 import { canonicalKey, canonicalPrefix, decodeSegment, encodeSegment, underPrefix } from '../keys.ts'
 import { checkWorkspace, isExpired, prepareWrite } from '../prepare.ts'
 import { Bm25Index, type Bm25Snapshot, textOf } from '../search/bm25.ts'
@@ -63,7 +68,9 @@ export interface FileProblem {
   problem: string
 }
 
-type Stamp = { mtimeMs: number; size: number }
+// What tells a file changed: a rewrite by temp + rename always gets a new inode, even when size and mtime (coarse on
+// some file systems) stay the same.
+type Stamp = { mtimeMs: number; size: number; ino: number }
 type GoodEntry = Stamp & { key: string; state: KnowledgeState; confidence: number; expiresAt: string | null }
 type BadEntry = Stamp & { problem: string }
 type Entry = GoodEntry | BadEntry
@@ -428,7 +435,7 @@ export class FileProvider implements MemoryProvider {
     try {
       // fstat and read the same open file, so the stamp cannot belong to a newer version renamed into place.
       const info = await handle.stat()
-      const stamp = { mtimeMs: info.mtimeMs, size: info.size }
+      const stamp = { mtimeMs: info.mtimeMs, size: info.size, ino: info.ino }
       if (!info.isFile()) return { problem: 'not a regular file', stamp }
       let text: string
       try {
@@ -517,7 +524,7 @@ export class FileProvider implements MemoryProvider {
     // Synchronous on purpose: 10k stats take ~12 ms this way and ~60-110 ms through the libuv thread pool.
     const stamps = listed.map(({ rel }) => {
       const info = statSync(this.fileOf(rel), { throwIfNoEntry: false })
-      return info ? { mtimeMs: info.mtimeMs, size: info.size } : null
+      return info ? { mtimeMs: info.mtimeMs, size: info.size, ino: info.ino } : null
     })
     let changed = false
     const present = new Set<string>()
@@ -527,7 +534,9 @@ export class FileProvider implements MemoryProvider {
       if (!stamp) continue
       present.add(file.rel)
       const entry = this.files.get(file.rel)
-      if (!entry || entry.mtimeMs !== stamp.mtimeMs || entry.size !== stamp.size) stale.push(file)
+      if (!entry || entry.mtimeMs !== stamp.mtimeMs || entry.size !== stamp.size || entry.ino !== stamp.ino) {
+        stale.push(file)
+      }
     }
     for (const rel of [...this.files.keys()]) if (!present.has(rel)) changed = this.forget(rel) || changed
     await mapLimit(stale, READ_CONCURRENCY, async ({ rel, key }) => {
@@ -572,7 +581,7 @@ export class FileProvider implements MemoryProvider {
     writeFileAtomic(file, formatMemoryFile(memory), { mode: 0o600, dirMode: 0o700, fsync: true })
     // Under the lock nobody else rewrites this file, so this stat belongs to what we just wrote.
     const info = await stat(file)
-    this.index(rel, memory.key, { memory, stamp: { mtimeMs: info.mtimeMs, size: info.size } })
+    this.index(rel, memory.key, { memory, stamp: { mtimeMs: info.mtimeMs, size: info.size, ino: info.ino } })
     this.markDirty()
   }
 
@@ -622,8 +631,18 @@ export class FileProvider implements MemoryProvider {
   }
 }
 
+/** A file name's limit is 255 bytes on common file systems; leave room for the extension and a temp suffix. */
+const MAX_NAME_BYTES = 200
+
 function relForKey(key: string): string {
-  return `${key.split('/').map(encodeSegment).join('/')}${EXT}`
+  const names = key.split('/').map(encodeSegment)
+  const long = names.find((name) => name.length > MAX_NAME_BYTES)
+  if (long !== undefined) {
+    throw new InvalidMemoryError(
+      `memory key ${JSON.stringify(key)} has a segment too long for a file name (${long.length} bytes encoded, at most ${MAX_NAME_BYTES}): shorten it or split it with /`,
+    )
+  }
+  return `${names.join('/')}${EXT}`
 }
 
 /** The key a relative path names, or null for anything that is not a memory file (dot-names, other files). */
@@ -663,7 +682,14 @@ function decodeName(name: string): string | null {
 
 function validEntry(value: unknown): value is Entry {
   const entry = value as Partial<GoodEntry & BadEntry> | null
-  if (!entry || typeof entry.mtimeMs !== 'number' || typeof entry.size !== 'number') return false
+  if (
+    !entry ||
+    typeof entry.mtimeMs !== 'number' ||
+    typeof entry.size !== 'number' ||
+    typeof entry.ino !== 'number'
+  ) {
+    return false
+  }
   if (typeof entry.problem === 'string') return true
   return (
     typeof entry.key === 'string' &&
