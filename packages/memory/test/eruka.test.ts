@@ -452,14 +452,19 @@ describe('ErukaProvider against the openeruka double: contract checklist (refere
       await m.write({ key: 'billing/invoices', value: 'immutable', state: 'CONFIRMED' })
       await m.write({ key: 'auth/old', value: 'argon2id was considered', state: 'UNCERTAIN' })
       rich.requests.length = 0
-      const hits = await m.search('argon2id passwords', { states: ['CONFIRMED'] })
-      expect(hits.map((h) => h.memory.key)).toEqual(['auth/hashing'])
+      const hits = await m.search('argon2id passwords')
+      expect(hits.map((h) => h.memory.key)).toEqual(['auth/hashing', 'auth/old'])
       expect(rich.requests[0]).toMatchObject({
         path: '/api/v1/search',
         query: { workspace_id: 't1', query: 'argon2id passwords' },
       })
       const fetched = rich.requests.filter((r) => r.path === '/api/v1/context').map((r) => r.query.path)
       expect(fetched.sort()).toEqual(['auth/hashing', 'auth/old'])
+      // With a state or prefix filter the server's unfiltered top list could miss every match: ranked locally.
+      rich.requests.length = 0
+      const confirmed = await m.search('argon2id passwords', { states: ['CONFIRMED'] })
+      expect(confirmed.map((h) => h.memory.key)).toEqual(['auth/hashing'])
+      expect(rich.requests.map((r) => r.path)).not.toContain('/api/v1/search')
     } finally {
       await rich.close()
     }

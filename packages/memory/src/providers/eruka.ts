@@ -272,7 +272,13 @@ export class ErukaProvider implements MemoryProvider {
     const limit = options.limit ?? 10
     const prefix = canonicalPrefix(options.prefix ?? '')
     if (limit <= 0 || query.trim() === '') return []
-    const candidates = (await this.#searchCandidates(query, prefix, limit)).filter(
+    // The server's search knows no prefix or state: with those filters its top candidates could all be filtered
+    // out, so rank the filtered set here instead.
+    const filtered = prefix !== '' || options.states !== undefined || options.minConfidence !== undefined
+    const pool = filtered
+      ? await this.#loadStored(prefix)
+      : await this.#searchCandidates(query, prefix, limit)
+    const candidates = pool.filter(
       (s) =>
         live(s) &&
         underPrefix(s.memory.key, prefix) &&
