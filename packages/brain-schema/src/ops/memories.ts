@@ -188,7 +188,7 @@ export async function searchMemoryRows(
   const vector = sql.ref('mem.search')
   const prefix = options.prefix ?? ''
   const result = await sql<MemoryRow & { rank: number }>`
-    with ${searchTerms(query)}
+    with ${searchTerms(query, { unstemmed: true })}
     select mem.*, ${searchRank(vector)} as rank
     from dstack.memories mem, m
     where mem.workspace = ${workspace}
