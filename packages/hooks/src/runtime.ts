@@ -18,6 +18,17 @@ import { startBackgroundFlush } from './background.ts'
 import { HOOK_EVENTS, type HookEvent, type HookInput, parseHookInput, toolString } from './input.ts'
 import { toolEdit } from './tool-edits.ts'
 
+/**
+ * The brain-reading half of the hooks (SessionStart, the push pre-check), loaded only when needed and through the
+ * package name, not './session-start.ts': the CLI bundles this file alone for speed, and the heavy path must stay an
+ * ordinary import of the installed package. The specifier is a variable so neither the bundler nor the type checker
+ * follows it (the package's own build output may not exist yet when it is type-checked).
+ */
+function heavyPath(): Promise<typeof import('./index.ts')> {
+  const specifier = '@dstack/hooks'
+  return import(specifier)
+}
+
 export interface HookResult {
   /** Printed on stdout: JSON for Claude Code, or nothing. */
   stdout: string
@@ -205,13 +216,11 @@ export async function runHook(
         queued = sessionEnd(input, env)
         break
       case 'SessionStart': {
-        // Through the package name, not './session-start.ts': the CLI bundles this file alone for speed, and the
-        // heavy brain path must stay an ordinary import of the installed package.
-        const { sessionStart } = await import('@dstack/hooks')
+        const { sessionStart } = await heavyPath()
         return await sessionStart(input, env)
       }
       case 'PreToolUse': {
-        const { prePush } = await import('@dstack/hooks')
+        const { prePush } = await heavyPath()
         const strict = options.strict === true || env.DSTACK_PRECHECK === 'strict'
         return await prePush(input, env, { strict, push: gitPush })
       }
