@@ -117,14 +117,23 @@ export function planGc(memories: Memory[], now = Date.now()): GcPlan {
 }
 
 /**
- * Carries out a plan: deletes the expired memories and the dropped duplicates. Returns how many went.
+ * Carries out a plan: deletes the expired memories and the dropped duplicates, skipping any that changed since the
+ * plan was made (an expired key written again is live; a duplicate rewritten is no longer the same). Returns how
+ * many went.
  *
  * @example
  * const removed = await applyGc(provider, planGc(await provider.exportAll()))
  */
 export async function applyGc(provider: MemoryProvider, plan: GcPlan): Promise<number> {
   let removed = 0
-  for (const memory of [...plan.expired, ...plan.duplicates.flatMap((g) => g.drop)]) {
+  for (const memory of plan.expired) {
+    // get() hides expired memories: anything it returns was written after the plan.
+    if ((await provider.get(memory.key)) !== null) continue
+    if (await provider.delete(memory.key)) removed++
+  }
+  for (const memory of plan.duplicates.flatMap((g) => g.drop)) {
+    const current = await provider.get(memory.key)
+    if (!current || current.updatedAt !== memory.updatedAt) continue
     if (await provider.delete(memory.key)) removed++
   }
   return removed

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidMemoryError } from '../src/errors.ts'
 import { importMemories, mergeMemories, parseJsonl, toJsonl } from '../src/exchange.ts'
-import { findDuplicates, planGc } from '../src/hygiene.ts'
+import { applyGc, findDuplicates, planGc } from '../src/hygiene.ts'
 import { canonicalKey, canonicalPrefix, decodeSegment, encodeSegment, underPrefix } from '../src/keys.ts'
 import { workspaceForRepo } from '../src/open.ts'
 import { prepareWrite } from '../src/prepare.ts'
@@ -281,5 +281,32 @@ describe('merge, import and gc keep what is live and distinct', () => {
     expect(writes).toEqual(['fresh'])
     expect(store.get('fresh')!.supersedes).toBeNull()
     expect(store.get('live')!.value).toBe('current')
+  })
+})
+
+describe('applyGc', () => {
+  it('skips memories rewritten after the plan', async () => {
+    const now = Date.parse('2026-06-01T00:00:00Z')
+    const memories = [
+      memory('tmp/a', 'stale', { expiresAt: at('2026-05-01T00:00:00Z') }),
+      memory('notes/x', 'we deploy the API with kamal every friday', { state: 'CONFIRMED' }),
+      memory('notes/y', 'we deploy the API with kamal every friday!'),
+    ]
+    const plan = planGc(memories, now)
+    const deleted: string[] = []
+    // tmp/a was written again (live now); notes/y was not touched.
+    const live = new Map<string, Memory>([
+      ['tmp/a', memory('tmp/a', 'fresh')],
+      ['notes/y', memories[2]!],
+    ])
+    const provider = {
+      get: async (key: string) => live.get(key) ?? null,
+      delete: async (key: string) => {
+        deleted.push(key)
+        return true
+      },
+    } as unknown as Parameters<typeof applyGc>[0]
+    expect(await applyGc(provider, plan)).toBe(1)
+    expect(deleted).toEqual(['notes/y'])
   })
 })
