@@ -1,41 +1,18 @@
-import { spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Result, runDstack, scratchDatabase } from './support/cli.ts'
 
-const bin = join(import.meta.dirname, '..', 'bin', 'run.js')
 const manifest = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'oclif.manifest.json'), 'utf8')) as {
   commands: Record<string, { flags: Record<string, unknown> }>
-}
-const TEST_PG_URL = process.env.DSTACK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-
-interface Result {
-  code: number | null
-  stdout: string
-  stderr: string
 }
 
 /** Runs `dstack` as a user would, in its own DSTACK_HOME, with no config unless the test writes one. */
 function dstack(home: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { PATH: process.env.PATH, HOME: home, DSTACK_HOME: join(home, '.dstack'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => {
-      stdout += d
-    })
-    child.stderr.on('data', (d) => {
-      stderr += d
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  return runDstack(args, {
+    env: { PATH: process.env.PATH, HOME: home, DSTACK_HOME: join(home, '.dstack'), ...env },
   })
 }
 
@@ -195,23 +172,11 @@ describe('on the embedded brain', () => {
 
 describe('on a Postgres brain', () => {
   let url: string
-  let name: string
+  let drop: () => Promise<void>
   beforeAll(async () => {
-    name = `dstack_cli_${randomBytes(4).toString('hex')}`
-    const admin = new pg.Client({ connectionString: TEST_PG_URL })
-    await admin.connect()
-    await admin.query(`create database ${name}`)
-    await admin.end()
-    const parsed = new URL(TEST_PG_URL)
-    parsed.pathname = `/${name}`
-    url = parsed.toString()
+    ;({ url, drop } = await scratchDatabase('dstack_cli'))
   })
-  afterAll(async () => {
-    const admin = new pg.Client({ connectionString: TEST_PG_URL })
-    await admin.connect()
-    await admin.query(`drop database if exists ${name} with (force)`)
-    await admin.end()
-  })
+  afterAll(() => drop())
 
   it('refuses to write before the schema is there (exit 5), then works after up', async () => {
     const home = newHome()

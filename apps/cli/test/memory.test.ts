@@ -1,19 +1,16 @@
 // `dstack memory …` as a user runs it: the file provider by default (under DSTACK_HOME), the brain provider on a
 // fresh Postgres database, JSONL export/import/merge between them, gc, and the exit codes.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bin, scratchDatabase } from './support/cli.ts'
 
-const bin = join(import.meta.dirname, '..', 'bin', 'run.js')
-const TEST_PG_URL = process.env.DSTACK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const root = mkdtempSync(join(tmpdir(), 'dstack-memory-cli-'))
 const repo = join(root, 'repo')
 let brainUrl = ''
-let database = ''
+let dropDatabase: () => Promise<void>
 
 function dstack(args: string[], env: NodeJS.ProcessEnv = {}) {
   const child = spawnSync(process.execPath, [bin, 'memory', ...args], {
@@ -41,14 +38,7 @@ beforeAll(async () => {
   mkdirSync(repo)
   execFileSync('git', ['init', '-q', '-b', 'main', repo])
   execFileSync('git', ['-C', repo, 'remote', 'add', 'origin', 'git@github.com:acme/api.git'])
-  database = `dstack_memory_${randomBytes(4).toString('hex')}`
-  const admin = new pg.Client({ connectionString: TEST_PG_URL })
-  await admin.connect()
-  await admin.query(`create database ${database}`)
-  await admin.end()
-  const url = new URL(TEST_PG_URL)
-  url.pathname = `/${database}`
-  brainUrl = url.toString()
+  ;({ url: brainUrl, drop: dropDatabase } = await scratchDatabase('dstack_memory'))
   const migrate = spawnSync(process.execPath, [bin, 'brain', 'migrate'], {
     env: {
       PATH: process.env.PATH,
@@ -63,10 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   rmSync(root, { recursive: true, force: true })
-  const admin = new pg.Client({ connectionString: TEST_PG_URL })
-  await admin.connect()
-  await admin.query(`drop database if exists ${database} with (force)`)
-  await admin.end()
+  await dropDatabase()
 })
 
 describe('dstack memory', () => {

@@ -1,26 +1,16 @@
 // Two simulated agents (alice and bob, each with their own clone and session) on one repository, driven the way
 // Claude Code drives dstack: real-shaped hook payloads on stdin of the installed `dstack hook <Event>`, then the
 // commands a person or agent runs. The brain is a fresh database on the real Postgres server.
-import { execFileSync, spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-
-const bin = join(import.meta.dirname, '..', 'bin', 'run.js')
-const TEST_PG_URL = process.env.DSTACK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-
-interface Result {
-  code: number | null
-  stdout: string
-  stderr: string
-}
+import { type Result, runDstack, scratchDatabase } from './support/cli.ts'
 
 const root = mkdtempSync(join(tmpdir(), 'dstack-team-'))
 let brainUrl = ''
-let database = ''
+let dropDatabase: () => Promise<void>
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
@@ -31,30 +21,17 @@ function git(cwd: string, ...args: string[]): string {
 
 /** `dstack` as `agent`, in that agent's clone; `input` goes to stdin like Claude Code's hook payload. */
 function dstack(agent: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}) {
-  return new Promise<Result>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: join(root, agent),
-      env: {
-        PATH: process.env.PATH,
-        HOME: join(root, `home-${agent}`),
-        DSTACK_HOME: join(root, `home-${agent}`, '.dstack'),
-        DSTACK_AGENT: agent,
-        DSTACK_BRAIN_URL: brainUrl,
-        ...options.env,
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => {
-      stdout += d
-    })
-    child.stderr.on('data', (d) => {
-      stderr += d
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(options.input ?? '')
+  return runDstack(args, {
+    cwd: join(root, agent),
+    input: options.input ?? '',
+    env: {
+      PATH: process.env.PATH,
+      HOME: join(root, `home-${agent}`),
+      DSTACK_HOME: join(root, `home-${agent}`, '.dstack'),
+      DSTACK_AGENT: agent,
+      DSTACK_BRAIN_URL: brainUrl,
+      ...options.env,
+    },
   })
 }
 
@@ -74,14 +51,7 @@ const payload = (agent: 'alice' | 'bob', fields: Record<string, unknown>) =>
   })
 
 beforeAll(async () => {
-  database = `dstack_team_${randomBytes(4).toString('hex')}`
-  const admin = new pg.Client({ connectionString: TEST_PG_URL })
-  await admin.connect()
-  await admin.query(`create database ${database}`)
-  await admin.end()
-  const url = new URL(TEST_PG_URL)
-  url.pathname = `/${database}`
-  brainUrl = url.toString()
+  ;({ url: brainUrl, drop: dropDatabase } = await scratchDatabase('dstack_team'))
 
   // One shared remote, two clones: the same canonical repository for both agents.
   const remote = join(root, 'remote.git')
@@ -102,10 +72,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   rmSync(root, { recursive: true, force: true })
-  const admin = new pg.Client({ connectionString: TEST_PG_URL })
-  await admin.connect()
-  await admin.query(`drop database if exists ${database} with (force)`)
-  await admin.end()
+  await dropDatabase()
 })
 
 describe('two agents on one repository', () => {
@@ -411,21 +378,14 @@ describe('two agents on one repository', () => {
 
   it('refuses clearly outside a repository and with a broken settings.json', async () => {
     const outside = mkdtempSync(join(tmpdir(), 'dstack-norepo-'))
-    const r = await new Promise<Result>((resolve) => {
-      const child = spawn(process.execPath, [bin, 'sync'], {
-        cwd: outside,
-        env: {
-          PATH: process.env.PATH,
-          HOME: outside,
-          DSTACK_HOME: join(outside, '.d'),
-          DSTACK_BRAIN_URL: brainUrl,
-        },
-      })
-      let stderr = ''
-      child.stderr.on('data', (d) => {
-        stderr += d
-      })
-      child.on('close', (code) => resolve({ code, stdout: '', stderr }))
+    const r = await runDstack(['sync'], {
+      cwd: outside,
+      env: {
+        PATH: process.env.PATH,
+        HOME: outside,
+        DSTACK_HOME: join(outside, '.d'),
+        DSTACK_BRAIN_URL: brainUrl,
+      },
     })
     rmSync(outside, { recursive: true, force: true })
     expect(r.code).toBe(2)
