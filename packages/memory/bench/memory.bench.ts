@@ -30,7 +30,7 @@ import { Cleanups, connectAdmin, databaseUrl, runBench } from '../../brain-schem
 import { encodeSegment } from '../src/keys.ts'
 import { prepareWrite } from '../src/prepare.ts'
 import { BrainProvider } from '../src/providers/brain.ts'
-import { ErukaProvider } from '../src/providers/eruka.ts'
+import { ErukaProvider, envelopeOf } from '../src/providers/eruka.ts'
 import { FileProvider } from '../src/providers/file.ts'
 import { formatMemoryFile } from '../src/providers/file-format.ts'
 import type { Memory, MemoryProvider } from '../src/types.ts'
@@ -108,19 +108,6 @@ const noise: Memory[] = noiseMemories(N.noise100k).map((entry, i) => ({
   expiresAt: null,
 }))
 const memoriesAt = (scale: Scale): Memory[] => [...corpus, ...noise.slice(0, NOISE[scale])]
-
-/** What the Eruka provider itself posts as a field's value (providers/eruka.ts, envelopeOf). */
-function envelope(memory: Memory): Record<string, unknown> {
-  return {
-    dstack: 1,
-    value: memory.value,
-    provenance: memory.provenance,
-    createdAt: memory.createdAt,
-    updatedAt: memory.updatedAt,
-    supersedes: memory.supersedes,
-    expiresAt: memory.expiresAt,
-  }
-}
 
 function checkData(): void {
   const keys = new Set(corpus.map((m) => m.key))
@@ -390,7 +377,7 @@ async function benchEruka(): Promise<void> {
         fake.seed({
           workspace,
           path: memory.key,
-          valueText: JSON.stringify(envelope(memory)),
+          valueText: JSON.stringify(envelopeOf(memory)),
           state: memory.state,
           confidence: memory.confidence,
           source: 'agent_inference',

@@ -91,7 +91,7 @@ export class ErukaHttpError extends MemoryError {
   }
 }
 
-interface Envelope {
+export interface Envelope {
   dstack: 1
   value: JsonValue
   provenance: Provenance
@@ -542,7 +542,13 @@ export class ErukaProvider implements MemoryProvider {
   }
 }
 
-function envelopeOf(memory: Memory): Envelope {
+/**
+ * The Eruka field value that carries a memory: the value plus what Eruka does not keep (provenance, times, expiry).
+ *
+ * @example
+ * envelopeOf(memory) // { dstack: 1, value, provenance, createdAt, updatedAt, supersedes, expiresAt }
+ */
+export function envelopeOf(memory: Memory): Envelope {
   return {
     dstack: 1,
     value: memory.value,
