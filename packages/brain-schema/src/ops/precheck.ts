@@ -81,19 +81,13 @@ export async function conflictPrecheck(
     byPath.set(f.path, { added: f.added, removed: f.removed })
     if (f.oldPath && f.oldPath !== f.path) byPath.set(f.oldPath, { added: [], removed: f.removed })
   }
-  const rows = await sql<{
-    path: string
-    agent_id: string
-    session_id: string | null
-    intent_id: string | null
-    intent_title: string | null
-    intent_status: string | null
-    branch_name: string | null
-    edit_count: number
-    last_edit_at: Date
-    active_intent: boolean
-    hunks: Array<[number, number]>
-  }>`
+  // The overlap's own columns, plus what the ranges and reason are computed from.
+  const rows = await sql<
+    Omit<Overlap, 'reason' | 'theirHunks' | 'ourHunks' | 'level'> & {
+      active_intent: boolean
+      hunks: Array<[number, number]>
+    }
+  >`
     with mine as (select unnest(${[...byPath.keys()]}::text[]) as path),
     theirs as (
       select f.path, e.id as edit_id, e.agent_id, e.session_id, e.intent_id, e.branch_id, e.created_at, e.hunks,
@@ -123,22 +117,14 @@ export async function conflictPrecheck(
     order by t.path, max(t.created_at) desc`.execute(db)
 
   const margin = slack ?? 3
-  const overlaps: Overlap[] = rows.rows.map((row) => {
-    const ours = byPath.get(row.path)!
+  const overlaps: Overlap[] = rows.rows.map(({ active_intent, hunks, ...columns }) => {
+    const ours = byPath.get(columns.path)!
     const ourRanges = [...ours.added, ...ours.removed]
-    const theirHunks = touching(row.hunks, ourRanges, margin)
-    const ourHunks = touching(ourRanges, row.hunks, margin)
+    const theirHunks = touching(hunks, ourRanges, margin)
+    const ourHunks = touching(ourRanges, hunks, margin)
     return {
-      path: row.path,
-      agent_id: row.agent_id,
-      session_id: row.session_id,
-      intent_id: row.intent_id,
-      intent_title: row.intent_title,
-      intent_status: row.intent_status,
-      branch_name: row.branch_name,
-      edit_count: row.edit_count,
-      last_edit_at: row.last_edit_at,
-      reason: row.active_intent ? 'active-intent' : 'unpushed',
+      ...columns,
+      reason: active_intent ? 'active-intent' : 'unpushed',
       theirHunks,
       ourHunks,
       level: theirHunks.length > 0 ? 'hunk' : 'file',
