@@ -28,8 +28,10 @@ export {
   toolEdit,
 } from './tool-edits.ts'
 export {
+  HOOK_FLUSH_BUDGET_MS,
   NotInRepositoryError,
   type OpenWorkspaceOptions,
+  openHookWorkspace,
   openWorkspace,
   repositoryAt,
   type Workspace,

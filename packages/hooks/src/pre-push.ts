@@ -2,7 +2,7 @@ import { conflictPrecheck, type PrecheckResult } from '@dstack/brain-schema'
 import { outgoingChanges } from '@dstack/git'
 import { type HookInput, toolString } from './input.ts'
 import type { HookResult } from './runtime.ts'
-import { openWorkspace } from './workspace.ts'
+import { openHookWorkspace, type Workspace } from './workspace.ts'
 
 /**
  * Overlaps as lines of text for people and for Claude: file, who, when, intent, lines.
@@ -39,15 +39,9 @@ export async function prePush(
   const command = toolString(input, 'command')
   const push = input.tool_name === 'Bash' && command && input.cwd ? options.push(command, input.cwd) : null
   if (!push) return { stdout: '', stderr: '', exitCode: 0 }
-  let workspace: Awaited<ReturnType<typeof openWorkspace>>
+  let workspace: Workspace
   try {
-    // A short flush: a long-offline outbox must not hold the push up (the background flusher takes the rest).
-    workspace = await openWorkspace({
-      cwd: push.dir,
-      sessionId: input.session_id,
-      env,
-      deadline: Date.now() + 2_000,
-    })
+    workspace = await openHookWorkspace(push.dir, input.session_id, env)
   } catch (error) {
     // Fail open: a gate that cannot see the brain does not block work (Claude Code's own advice for hooks).
     const message = `dstack pre-check skipped: ${(error as Error).message.split('\n')[0]}`

@@ -8,7 +8,7 @@ import {
 import { type MemoryProvider, memoryDigest, memoryDirFor, openMemory, workspaceForRepo } from '@dstack/memory'
 import type { HookInput } from './input.ts'
 import type { HookResult } from './runtime.ts'
-import { openWorkspace, type Workspace } from './workspace.ts'
+import { openHookWorkspace, type Workspace } from './workspace.ts'
 
 /**
  * The top memories of this repository's workspace for the current task, in what is left of the budget. Memory
@@ -58,16 +58,9 @@ function context(text: string): string {
 export async function sessionStart(input: HookInput, env: NodeJS.ProcessEnv): Promise<HookResult> {
   if (!input.cwd) return { stdout: '', stderr: 'dstack hook SessionStart: no cwd in the input', exitCode: 0 }
   const budget = Math.min(Number(env.DSTACK_DIGEST_CHARS) || DIGEST_DEFAULT_CHARS, DIGEST_MAX_CHARS)
-  let workspace: Awaited<ReturnType<typeof openWorkspace>>
+  let workspace: Workspace
   try {
-    // A short flush: after a week offline the backlog would outlast the hook's timeout (the background flusher
-    // takes the rest).
-    workspace = await openWorkspace({
-      cwd: input.cwd,
-      sessionId: input.session_id,
-      env,
-      deadline: Date.now() + 2_000,
-    })
+    workspace = await openHookWorkspace(input.cwd, input.session_id, env)
   } catch (error) {
     const code = (error as { code?: string }).code
     if (code === 'NOT_IN_REPOSITORY') return { stdout: '', stderr: '', exitCode: 0 }

@@ -99,3 +99,21 @@ export async function openWorkspace(options: OpenWorkspaceOptions = {}): Promise
     throw error
   }
 }
+
+/** How long a hook may spend flushing the outbox before it reads the brain; the background flusher takes the rest. */
+export const HOOK_FLUSH_BUDGET_MS = 2_000
+
+/**
+ * openWorkspace for a hook (SessionStart, the push pre-check): the session from the payload and a short flush, so a
+ * long-offline outbox never outlasts the hook's timeout or holds a push up.
+ *
+ * @example
+ * const ws = await openHookWorkspace(input.cwd, input.session_id, process.env)
+ */
+export function openHookWorkspace(
+  cwd: string,
+  sessionId: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<Workspace> {
+  return openWorkspace({ cwd, sessionId, env, deadline: Date.now() + HOOK_FLUSH_BUDGET_MS })
+}
