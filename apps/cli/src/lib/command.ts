@@ -71,10 +71,15 @@ export abstract class DstackCommand extends Command {
 
   /** The machine's configuration; config warnings go to stderr. */
   protected settings(): DstackConfig {
-    const config = loadConfig()
-    for (const warning of config.warnings) this.warn(warning)
-    return config
+    // Read once per command: withMemory and provenance() both need it, and its warnings should print once.
+    if (!this.#config) {
+      this.#config = loadConfig()
+      for (const warning of this.#config.warnings) this.warn(warning)
+    }
+    return this.#config
   }
+
+  #config: DstackConfig | undefined
 
   /** Opens the brain, runs `work`, closes it whatever happens. */
   protected async withBrain<T>(
