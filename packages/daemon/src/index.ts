@@ -18,4 +18,5 @@ export {
   type SpawnDetachedOptions,
   spawnDetached,
 } from './process.ts'
+export { type CommandResult, type RunCommandOptions, runCommand } from './run.ts'
 export { type WaitForOptions, waitFor } from './wait.ts'
