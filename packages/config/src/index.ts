@@ -17,3 +17,4 @@ export {
   configFileSchema,
   postgresUrl,
 } from './schema.ts'
+export { formatYamlIssue, parseYaml, type YamlIssue, type YamlParsed } from './yaml.ts'

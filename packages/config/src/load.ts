@@ -2,12 +2,13 @@ import { readFileSync, statSync } from 'node:fs'
 import { homedir, hostname, userInfo } from 'node:os'
 import { dirname, join } from 'node:path'
 import { writeFileAtomic } from '@dstack/daemon'
-import { Document, isNode, LineCounter, parseDocument } from 'yaml'
+import { Document, parseDocument } from 'yaml'
 import { z } from 'zod'
 import { ConfigError } from './errors.ts'
 import { agentHandle, handleFromUsername } from './identity.ts'
 import { configPath, dstackHome, expandPath } from './paths.ts'
 import { type ConfigFile, configFileSchema, postgresUrl } from './schema.ts'
+import { formatYamlIssue, parseYaml } from './yaml.ts'
 
 /** Where memories live, with paths expanded. */
 export interface ResolvedMemory {
@@ -49,42 +50,11 @@ export interface LoadConfigOptions {
   username?: string
 }
 
-function issues(error: z.ZodError, where: (path: PropertyKey[]) => string): string[] {
-  return error.issues.map((issue) => {
-    // An unknown key is reported on its parent: point at the key itself.
-    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path
-    return `${where(path)}${issue.path.join('.') || '(top level)'}: ${issue.message}`
-  })
-}
-
 /** Parses config.yaml text; problems name file:line:col and the key. */
 function parseConfigText(text: string, path: string): ConfigFile {
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true })
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      path,
-      doc.errors.map(
-        (e) =>
-          `line ${e.linePos?.[0].line ?? '?'}, column ${e.linePos?.[0].col ?? '?'}: ${e.message.split('\n')[0]}`,
-      ),
-    )
-  }
-  const value = doc.toJS() ?? {}
-  const result = configFileSchema.safeParse(value)
-  if (result.success) return result.data
-  const where = (issuePath: PropertyKey[]) => {
-    // Point at the offending value, or at the closest enclosing key that exists.
-    for (let depth = issuePath.length; depth >= 0; depth--) {
-      const node = doc.getIn(issuePath.slice(0, depth) as string[], true)
-      if (isNode(node) && node.range) {
-        const { line, col } = lines.linePos(node.range[0])
-        return `line ${line}, column ${col}: `
-      }
-    }
-    return ''
-  }
-  throw new ConfigError(path, issues(result.error, where))
+  const result = parseYaml(text, configFileSchema)
+  if (result.ok) return result.value
+  throw new ConfigError(path, result.issues.map(formatYamlIssue))
 }
 
 function fromEnv<T>(name: string, value: string | undefined, schema: z.ZodType<T>): T | undefined {
