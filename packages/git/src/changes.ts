@@ -226,3 +226,16 @@ export async function uncommittedFiles(
   }
   return [...paths].sort()
 }
+
+/**
+ * The files of the commits a push would send, as `outgoingChanges` finds them — except that with nothing to compare
+ * with (no upstream, no remote branch, no `base`: the empty tree) there are none, rather than every file of the
+ * repository: "what have I not pushed" is then answered by the commits, not by the whole tree.
+ *
+ * @example
+ * await unpushedFiles('/home/me/app') // [{ path: 'src/api.ts', status: 'modified', … }]
+ */
+export async function unpushedFiles(root: string, options: OutgoingOptions = {}): Promise<ChangedFile[]> {
+  const outgoing = await outgoingChanges(root, options)
+  return outgoing.mergeBase === null && options.base === undefined ? [] : outgoing.files
+}

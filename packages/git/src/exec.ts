@@ -41,7 +41,7 @@ const DEFAULT_TIMEOUT_MS = 30_000
 // A 100k-line diff of long lines is tens of megabytes; the default 1 MB would fail it.
 const MAX_BUFFER = 512 * 1024 * 1024
 // Set by git when it runs hooks; they would point our commands at a different repository than `cwd`.
-const REPO_ENV = [
+export const GIT_REPO_ENV: readonly string[] = [
   'GIT_DIR',
   'GIT_WORK_TREE',
   'GIT_INDEX_FILE',
@@ -52,15 +52,21 @@ const REPO_ENV = [
   'GIT_NAMESPACE',
 ]
 
+/**
+ * A copy of `env` without the variables git sets when it runs hooks (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, …), so
+ * a process started from a hook runs its git commands against its own working directory.
+ *
+ * @example
+ * spawn('cargo', ['test'], { cwd: worktree, env: withoutRepoEnv(process.env) })
+ */
+export function withoutRepoEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env }
+  for (const name of GIT_REPO_ENV) delete copy[name]
+  return copy
+}
+
 function gitEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    LC_ALL: 'C',
-    GIT_OPTIONAL_LOCKS: '0',
-    GIT_TERMINAL_PROMPT: '0',
-  }
-  for (const name of REPO_ENV) delete env[name]
-  return env
+  return { ...withoutRepoEnv(process.env), LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0' }
 }
 
 /**

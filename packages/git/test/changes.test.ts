@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { currentHead, outgoingChanges, uncommittedFiles } from '../src/changes.ts'
+import { currentHead, outgoingChanges, uncommittedFiles, unpushedFiles } from '../src/changes.ts'
 import { GitError, runGit } from '../src/exec.ts'
 import { cleanup, commit, git, initRepo, lines, tempDir, write } from './helpers.ts'
 
@@ -300,6 +300,26 @@ describe('uncommittedFiles', () => {
     const root = initRepo()
     commit(root, 'one', { 'a.ts': 'a\n' })
     expect(await uncommittedFiles(root)).toEqual([])
+  })
+})
+
+describe('unpushedFiles', () => {
+  it('is empty with nothing to compare with, the outgoing files with an upstream or a base', async () => {
+    const root = initRepo()
+    const first = commit(root, 'one', { 'a.txt': 'a\n' })
+    commit(root, 'two', { 'b.txt': 'b\n' })
+    // No remote at all: outgoingChanges compares with the empty tree, unpushedFiles says nothing.
+    expect((await outgoingChanges(root)).files.map((f) => f.path)).toEqual(['a.txt', 'b.txt'])
+    expect(await unpushedFiles(root)).toEqual([])
+    expect((await unpushedFiles(root, { base: first })).map((f) => f.path)).toEqual(['b.txt'])
+
+    const remote = tempDir()
+    git(remote, 'init', '-q', '--bare')
+    git(root, 'remote', 'add', 'origin', remote)
+    git(root, 'push', '-q', '-u', 'origin', 'main')
+    expect(await unpushedFiles(root)).toEqual([])
+    commit(root, 'three', { 'c.txt': 'c\n' })
+    expect((await unpushedFiles(root)).map((f) => f.path)).toEqual(['c.txt'])
   })
 })
 
