@@ -164,3 +164,55 @@ export function writeResults(
   writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`)
   return file
 }
+
+/**
+ * A deterministic PRNG in [0, 1) (mulberry32): every run of a benchmark generates the same data from the same seed.
+ *
+ * @example
+ * const random = prng(42)
+ * random() // 0.6011037519201636, every time
+ */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/**
+ * Installs pinned packages from the npm registry into `dir` (a cache outside the workspace: peers are measured, never
+ * depended on), unless each is already there at that version. Returns npm's error text on failure, else null.
+ *
+ * @example
+ * const error = await installPinned('/tmp/peers', { nx: '24.0.6', turbo: '2.11.11' })
+ */
+export async function installPinned(dir: string, packages: Record<string, string>): Promise<string | null> {
+  const { existsSync, readFileSync } = await import('node:fs')
+  const have = (name: string, version: string) => {
+    const file = join(dir, 'node_modules', name, 'package.json')
+    return (
+      existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version === version
+    )
+  }
+  const wanted = Object.entries(packages)
+  if (wanted.every(([name, version]) => have(name, version))) return null
+  mkdirSync(dir, { recursive: true })
+  try {
+    await runProcess('npm', [
+      'install',
+      '--prefix',
+      dir,
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      ...wanted.map(([name, version]) => `${name}@${version}`),
+    ])
+    return null
+  } catch (error) {
+    return (error as Error).message.slice(0, 2000)
+  }
+}

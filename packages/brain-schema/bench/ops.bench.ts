@@ -12,6 +12,7 @@ import { sql } from 'kysely'
 import {
   cell,
   formatNumber,
+  prng,
   Recorder,
   type Result,
   renderTable,
@@ -59,18 +60,6 @@ const warn = (message: string) => {
 
 const cleanups = new Cleanups()
 const defer = (what: string, run: () => unknown) => cleanups.defer(what, run)
-
-/** Deterministic PRNG (mulberry32) so every run seeds the same text. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // 1. Conflict pre-check

@@ -6,6 +6,7 @@
 // share words with the target (password hashing vs password reset vs password policy; cache vs CDN vs CI cache;
 // flags vs cookie flags), some targets say the query's word only in their key, and some queries are paraphrases.
 
+import { prng } from '../../../bench/harness.ts'
 import type { JsonValue } from '../src/types.ts'
 
 export interface CorpusEntry {
@@ -1486,18 +1487,6 @@ export const QUERIES: LabelledQuery[] = [
 // ---------------------------------------------------------------------------------------------------------------
 // Noise: memories nobody asks about, written from the same vocabulary.
 // ---------------------------------------------------------------------------------------------------------------
-
-/** Deterministic PRNG (mulberry32), so every run seeds the same noise. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const KINDS = ['notes', 'notes', 'notes', 'decisions', 'runbooks', 'gotchas', 'log', 'meetings', 'todo']
 const AREAS = (
