@@ -7,6 +7,7 @@ set -euo pipefail
 # shellcheck source=scripts/toolchain.sh
 source "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh"
 toolchain_ensure
+toolchain_chromium # @dstack/browser's tests drive a real Chromium
 cd "$DSTACK_ROOT"
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 started=$(date +%s)

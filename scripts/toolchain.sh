@@ -68,3 +68,26 @@ toolchain_ensure() {
   (cd "$DSTACK_ROOT" && pnpm install --frozen-lockfile --prefer-offline --reporter=silent >&2) ||
     toolchain_die "pnpm install failed"
 }
+
+# Chromium for @dstack/browser, from Debian's archive (Playwright's own download is not reachable here, and the
+# system package gets security updates). DSTACK_CHROMIUM points at another binary instead.
+toolchain_chromium() {
+  local bin="${DSTACK_CHROMIUM:-/usr/bin/chromium}"
+  if [ -x "$bin" ]; then
+    toolchain_log "chromium: $bin"
+    return 0
+  fi
+  command -v apt-get >/dev/null 2>&1 ||
+    toolchain_die "chromium not found at $bin and no apt-get: install Chromium and set DSTACK_CHROMIUM to its path"
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || toolchain_die "installing chromium needs root: run 'apt-get install chromium' as root"
+    sudo="sudo -n"
+  fi
+  toolchain_log "installing chromium from Debian's archive"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-liberation >&2 ||
+    toolchain_die "apt-get install chromium failed"
+  [ -x /usr/bin/chromium ] || toolchain_die "chromium was installed but /usr/bin/chromium is missing"
+  toolchain_log "chromium: $(/usr/bin/chromium --version 2>/dev/null)"
+}

@@ -1,0 +1,8 @@
+export { CHROMIUM_ARGS, chromiumPath } from './chromium.ts'
+export { BrowserClient, type ClientOptions, daemonStatus, stopDaemon, VERSION } from './client.ts'
+export { COMMANDS, type CommandOutput } from './daemon/commands.ts'
+export { type DaemonFiles, type DaemonSettings, type DaemonState, daemonFiles } from './daemon/files.ts'
+export { type CommandReply, PROTOCOL_VERSION, startDaemon } from './daemon/server.ts'
+export { BrowserBusyError, BrowserError, BrowserUnavailableError, CommandError } from './errors.ts'
+export { type Expectation, type Flow, flowSchema, loadFlow, SMOKE_FLOW, type Step } from './qa/flow.ts'
+export { type QaOptions, type QaReport, runQa, type StepReport } from './qa/run.ts'
