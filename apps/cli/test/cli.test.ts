@@ -35,6 +35,7 @@ describe('every command', () => {
 
   it('is in the manifest with its flags', () => {
     expect(ids).toEqual([
+      'audit',
       'blame',
       'brain:down',
       'brain:migrate',
@@ -42,12 +43,14 @@ describe('every command', () => {
       'brain:seed',
       'brain:status',
       'brain:up',
+      'browse',
       'decide:search',
       'decide:show',
       'decide:supersede',
       'decide:update',
       'decide:write',
       'doctor',
+      'execute',
       'handoff:auto',
       'handoff:list',
       'handoff:pickup',
@@ -76,9 +79,19 @@ describe('every command', () => {
       'outbox:status',
       'precheck',
       'presence',
+      'qa',
+      'repos:affected',
+      'repos:graph',
+      'repos:list',
+      'repos:order',
+      'repos:plan',
+      'repos:status',
+      'repos:sync',
+      'repos:why',
       'standup',
       'sync',
       'watch',
+      'waves',
       'why',
     ])
     // `hook` prints exactly what Claude Code reads, so it has no --json wrapper.

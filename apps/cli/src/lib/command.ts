@@ -1,33 +1,11 @@
 import { resolve } from 'node:path'
-import {
-  assertSchemaReady,
-  type Brain,
-  type BrainConfig,
-  BrainUnavailableError,
-  type Input,
-  InvalidInputError,
-  ModifiedMigrationError,
-  NotFoundError,
-  openBrain,
-  SchemaNotReadyError,
-  StateConflictError,
-} from '@dstack/brain-schema'
-import { ConfigError, type DstackConfig, loadConfig } from '@dstack/config'
+// Types only at the top: the brain, hooks and memory packages cost ~330 ms to load, and commands that never touch
+// them (repos, waves, execute, audit) should not pay for it. They are imported where they are used.
+import type { Brain, BrainConfig, Input } from '@dstack/brain-schema'
+import { type DstackConfig, loadConfig } from '@dstack/config'
 import { readRepoIdentity } from '@dstack/git'
-import { NotInRepositoryError, openWorkspace, SettingsFileError, type Workspace } from '@dstack/hooks'
-import {
-  CorruptMemoryError,
-  FileProvider,
-  InvalidMemoryError,
-  MemoryConflictError,
-  type MemoryProvider,
-  MemoryUnavailableError,
-  memoryDirFor,
-  openMemory,
-  type Provenance,
-  SecretRefusedError,
-  workspaceForRepo,
-} from '@dstack/memory'
+import type { Workspace } from '@dstack/hooks'
+import type { MemoryProvider, Provenance } from '@dstack/memory'
 import { Command, Errors } from '@oclif/core'
 import { EXIT, type ExitCode } from './exit-codes.ts'
 
@@ -36,23 +14,45 @@ export function agentOf(config: DstackConfig): Input<'agents'> {
   return { id: config.agent.id, display_name: config.agent.displayName, email: config.agent.email }
 }
 
-/** Known errors and the exit code each one means. */
-function exitCodeFor(error: unknown): ExitCode | undefined {
-  if (error instanceof ConfigError) return EXIT.CONFIG
-  if (error instanceof BrainUnavailableError) return EXIT.BRAIN_UNAVAILABLE
-  if (error instanceof ModifiedMigrationError || error instanceof SchemaNotReadyError) return EXIT.SCHEMA
+/** Known errors and the exit code each one means (their packages are loaded only when something failed). */
+async function exitCodeFor(error: unknown): Promise<ExitCode | undefined> {
+  const [brain, config, hooks, memory, graph, browser] = await Promise.all([
+    import('@dstack/brain-schema'),
+    import('@dstack/config'),
+    import('@dstack/hooks'),
+    import('@dstack/memory'),
+    import('@dstack/repo-graph'),
+    import('@dstack/browser/client'),
+  ])
+  const is = (...classes: Array<abstract new (...args: never[]) => unknown>) =>
+    classes.some((c) => error instanceof c)
+  if (is(config.ConfigError, graph.WorkspaceFileError)) return EXIT.CONFIG
   if (
-    error instanceof InvalidInputError ||
-    error instanceof NotInRepositoryError ||
-    error instanceof SettingsFileError
-  ) {
+    is(
+      brain.BrainUnavailableError,
+      memory.MemoryUnavailableError,
+      browser.BrowserUnavailableError,
+      browser.BrowserBusyError,
+    )
+  )
+    return EXIT.BRAIN_UNAVAILABLE
+  if (is(brain.ModifiedMigrationError, brain.SchemaNotReadyError)) return EXIT.SCHEMA
+  if (
+    is(
+      brain.InvalidInputError,
+      hooks.NotInRepositoryError,
+      hooks.SettingsFileError,
+      memory.InvalidMemoryError,
+      memory.SecretRefusedError,
+      graph.PlanError,
+      graph.WaveExecutionError,
+      browser.CommandError,
+    )
+  )
     return EXIT.USAGE
-  }
-  if (error instanceof InvalidMemoryError || error instanceof SecretRefusedError) return EXIT.USAGE
-  if (error instanceof NotFoundError) return EXIT.NOT_FOUND
-  if (error instanceof StateConflictError || error instanceof MemoryConflictError) return EXIT.CONFLICT
-  if (error instanceof MemoryUnavailableError) return EXIT.BRAIN_UNAVAILABLE
-  if (error instanceof CorruptMemoryError) return EXIT.CORRUPT
+  if (is(brain.NotFoundError)) return EXIT.NOT_FOUND
+  if (is(brain.StateConflictError, memory.MemoryConflictError)) return EXIT.CONFLICT
+  if (is(memory.CorruptMemoryError)) return EXIT.CORRUPT
   return undefined
 }
 
@@ -87,6 +87,7 @@ export abstract class DstackCommand extends Command {
     work: (brain: Brain) => Promise<T>,
     options: { migrate?: boolean } = {},
   ): Promise<T> {
+    const { openBrain } = await import('@dstack/brain-schema')
     const brain = await openBrain(config, options)
     try {
       return await work(brain)
@@ -100,6 +101,7 @@ export abstract class DstackCommand extends Command {
    * queued write), runs `work`, closes it whatever happens.
    */
   protected async withWorkspace<T>(work: (workspace: Workspace) => Promise<T>): Promise<T> {
+    const { openWorkspace } = await import('@dstack/hooks')
     const workspace = await openWorkspace({ cwd: process.cwd() })
     for (const warning of workspace.config.warnings) this.warn(warning)
     try {
@@ -117,6 +119,7 @@ export abstract class DstackCommand extends Command {
     options: { workspace?: string; provider?: string; dir?: string },
     work: (memory: MemoryProvider) => Promise<T>,
   ): Promise<T> {
+    const { FileProvider, memoryDirFor, openMemory, workspaceForRepo } = await import('@dstack/memory')
     const config = this.settings()
     const provider = (options.provider ?? config.memory.provider) as 'file' | 'brain' | 'eruka'
     const repo = readRepoIdentity(process.cwd())
@@ -143,6 +146,7 @@ export abstract class DstackCommand extends Command {
       }
     }
     if (provider !== 'brain') return run(await open())
+    const { assertSchemaReady } = await import('@dstack/brain-schema')
     return this.withBrain(config.brain, async (brain) => {
       await assertSchemaReady(brain.db)
       return run(await open(brain))
@@ -163,6 +167,22 @@ export abstract class DstackCommand extends Command {
     }
   }
 
+  /**
+   * A signal that aborts on the first Ctrl-C (SIGINT) or SIGTERM, so long work can stop what it started and still
+   * report; a second one exits at once (130).
+   */
+  protected interruptSignal(): AbortSignal {
+    const controller = new AbortController()
+    const onSignal = () => {
+      if (controller.signal.aborted) process.exit(EXIT.INTERRUPTED)
+      process.stderr.write('interrupted: stopping (again to quit at once)\n')
+      controller.abort()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    return controller.signal
+  }
+
   /** Prints human text unless --json is on. */
   protected say(text: string): void {
     if (!this.jsonEnabled()) this.log(text)
@@ -173,7 +193,7 @@ export abstract class DstackCommand extends Command {
   ): Promise<unknown> {
     // this.exit(n) after printing a result: the result is the output, not an error to report.
     if (error.code === 'EEXIT') throw error
-    const exit = exitCodeFor(error)
+    const exit = await exitCodeFor(error)
     if (exit !== undefined) {
       // A CLIError prints as a plain message (no stack) and carries the exit code.
       const cliError = new Errors.CLIError(error.message, { exit })

@@ -8,13 +8,14 @@ export const EXIT = {
   /** Bad flags or arguments, a destructive command without --yes, not inside a git repository; also a push
    *  blocked by `dstack precheck --strict` (the same code Claude Code treats as "block"). */
   USAGE: 2,
-  /** ~/.dstack/config.yaml or a DSTACK_* variable is invalid. */
+  /** ~/.dstack/config.yaml, a DSTACK_* variable, or a dstack.yaml is invalid. */
   CONFIG: 3,
   /** The brain cannot be reached (embedded server failed to start, Postgres down, wrong URL). */
   BRAIN_UNAVAILABLE: 4,
   /** The brain's schema is not what this dstack expects (pending or modified migrations). */
   SCHEMA: 5,
-  /** `dstack doctor` found at least one failing check. */
+  /** `dstack doctor` found at least one failing check; a `repos plan --run` step or a `repos sync` repository
+   *  failed; `audit --strict` found a warning. */
   UNHEALTHY: 6,
   /** What the command names does not exist (an ADR number, a handoff id, an intent to ship). */
   NOT_FOUND: 7,
@@ -23,6 +24,8 @@ export const EXIT = {
   CONFLICT: 8,
   /** Stored data cannot be read (a corrupt memory file); everything else still works. */
   CORRUPT: 9,
+  /** Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it); what had started was stopped first. */
+  INTERRUPTED: 130,
 } as const
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
