@@ -123,6 +123,9 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions =
       stop()
     }
 
+    // Before the spawn: a signal that lands while the child starts must already find the hook (it runs on the next
+    // turn of the loop, after the group below is in `live`).
+    installExitHooks()
     try {
       child = spawn(argv[0]!, argv.slice(1), {
         cwd: options.cwd,
@@ -135,10 +138,7 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions =
       startError = (error as Error).message
       return finish()
     }
-    if (child.pid !== undefined) {
-      live.add(child.pid)
-      installExitHooks()
-    }
+    if (child.pid !== undefined) live.add(child.pid)
     for (const stream of ['stdout', 'stderr'] as const) {
       child[stream]!.setEncoding('utf8').on('data', (chunk: string) => {
         out[stream] = (out[stream] + chunk).slice(-max)

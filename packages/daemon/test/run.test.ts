@@ -16,9 +16,9 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Signals are delivered asynchronously: give the kernel a moment. */
+/** Signals are delivered asynchronously: give the kernel a moment (up to 5 s on a loaded CI machine). */
 async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20))
+  for (let i = 0; i < 250 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20))
   return !alive(pid)
 }
 
