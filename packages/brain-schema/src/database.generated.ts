@@ -112,6 +112,22 @@ export interface DecisionsByFeatureView {
   updated_at: Date | null
 }
 
+export interface DeploysTable {
+  id: Generated<string>
+  agent_id: string
+  repo_id: string | null
+  service: string
+  target: string
+  release: string
+  previous_release: string | null
+  outcome: 'deployed' | 'rolled-back' | 'aborted' | 'failed' | 'refused'
+  reason: string | null
+  duration_ms: number
+  steps: ColumnType<JsonValue, string | undefined, string>
+  started_at: ColumnType<Date, Date | string, Date | string>
+  finished_at: ColumnType<Date, Date | string | undefined, Date | string>
+}
+
 export interface EditsTable {
   id: Generated<string>
   agent_id: string
@@ -291,6 +307,7 @@ export interface Database {
   decision_versions: DecisionVersionsTable
   decisions: DecisionsTable
   decisions_by_feature: DecisionsByFeatureView
+  deploys: DeploysTable
   edits: EditsTable
   features: FeaturesTable
   file_features: FileFeaturesTable
@@ -403,6 +420,21 @@ export const rowSchemas = {
     version: z.number().int().nullable(),
     created_at: z.date().nullable(),
     updated_at: z.date().nullable(),
+  }),
+  deploys: z.object({
+    id: z.guid(),
+    agent_id: z.string(),
+    repo_id: z.guid().nullable(),
+    service: z.string(),
+    target: z.string(),
+    release: z.string(),
+    previous_release: z.string().nullable(),
+    outcome: z.enum(['deployed', 'rolled-back', 'aborted', 'failed', 'refused']),
+    reason: z.string().nullable(),
+    duration_ms: z.number().int(),
+    steps: z.json(),
+    started_at: z.date(),
+    finished_at: z.date(),
   }),
   edits: z.object({
     id: z.guid(),
@@ -578,6 +610,7 @@ export const rowSchemasMatchTypes: {
   decision_versions: true,
   decisions: true,
   decisions_by_feature: true,
+  deploys: true,
   edits: true,
   features: true,
   file_features: true,

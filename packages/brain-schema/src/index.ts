@@ -37,6 +37,8 @@ export {
 export { type Check, type CheckStatus, checkAgent, checkSchema, diagnoseBrain } from './health.ts'
 export {
   agentHandle,
+  deployOutcome,
+  deployStep,
   featureName,
   hunk,
   type Input,
@@ -44,6 +46,7 @@ export {
   InvalidInputError,
   inputSchemas,
   knowledgeState,
+  MAX_DEPLOY_STEPS,
   parseInput,
   repoPath,
   workspaceName,
@@ -78,6 +81,15 @@ export {
   writeDecision,
   writeDecisionSchema,
 } from './ops/decisions.ts'
+export {
+  type Deploy,
+  type DeployScope,
+  type LogDeployInput,
+  listDeploys,
+  listDeploysSchema,
+  logDeploy,
+  logDeploySchema,
+} from './ops/deploys.ts'
 export {
   DIGEST_DEFAULT_CHARS,
   DIGEST_MAX_CHARS,

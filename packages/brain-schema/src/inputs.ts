@@ -40,6 +40,19 @@ export const workspaceName = z
     'a workspace is 1-128 letters, digits, dots, underscores or dashes',
   )
 
+/** How a deploy ended (`dstack deploy`): mirrors the check on dstack.deploys.outcome. */
+export const deployOutcome = z.enum(['deployed', 'rolled-back', 'aborted', 'failed', 'refused'])
+
+/** The most steps one deploy records: a runaway caller cannot write megabytes into the log. */
+export const MAX_DEPLOY_STEPS = 500
+
+/** One step of a deploy as stored in dstack.deploys.steps. */
+export const deployStep = z.strictObject({
+  id: z.string().min(1).max(100),
+  status: z.string().min(1).max(50),
+  duration_ms: z.number().int().min(0).max(2_147_483_647),
+})
+
 const link = <A extends string, B extends string>(a: A, b: B) =>
   z.strictObject({ [a]: id, [b]: id } as { [K in A | B]: typeof id })
 
@@ -163,6 +176,21 @@ export const inputSchemas = {
     remote: z.string().max(500).nullish(),
     pushed_at: z.date().optional(),
   }),
+  deploys: z.strictObject({
+    id: id.optional(),
+    agent_id: agentHandle,
+    repo_id: id.nullish(),
+    service: z.string().trim().min(1).max(200),
+    target: z.string().min(1).max(500),
+    release: z.string().min(1).max(200),
+    previous_release: z.string().min(1).max(200).nullish(),
+    outcome: deployOutcome,
+    reason: z.string().max(20_000).nullish(),
+    duration_ms: z.number().int().min(0).max(2_147_483_647),
+    steps: z.array(deployStep).max(MAX_DEPLOY_STEPS).optional(),
+    started_at: z.date(),
+    finished_at: z.date().optional(),
+  }),
   memories: z.strictObject({
     workspace: workspaceName,
     key: z.string().min(1).max(1024),
@@ -208,6 +236,7 @@ export const inputSchemasMatchColumns: {
   handoffs: true,
   presence: true,
   pushes: true,
+  deploys: true,
   memories: true,
   file_features: true,
   decision_features: true,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { NotFoundError, StateConflictError } from '../src/errors.ts'
+import { AppendOnlyError, NotFoundError, StateConflictError, translateError } from '../src/errors.ts'
 import { InvalidInputError } from '../src/inputs.ts'
 import {
   getDecision,
@@ -10,6 +10,7 @@ import {
   updateDecision,
   writeDecision,
 } from '../src/ops/decisions.ts'
+import { listDeploys, logDeploy } from '../src/ops/deploys.ts'
 import { renderDigest, teamDigest } from '../src/ops/digest.ts'
 import { featureForPath, logEdit, recordPush } from '../src/ops/edits.ts'
 import { autoHandoff, listHandoffs, pickupHandoff, stableUuid, writeHandoff } from '../src/ops/handoffs.ts'
@@ -538,6 +539,195 @@ describe.each(DRIVERS)('brain operations on %s', (kind) => {
       expect(day.shipped.map((s) => s.title)).toEqual(['Done thing'])
       expect(day.active.map((s) => s.title)).toEqual(['Ongoing thing'])
       expect(day.edits).toEqual([{ agent_id: 'bob', repo: alice.repo, edits: 2, files: 2 }])
+    })
+  })
+
+  describe('deploys', () => {
+    const hour = 3_600_000
+    const deploy = (service: string, overrides: Partial<Parameters<typeof logDeploy>[2]> = {}) => ({
+      service,
+      target: 'ssh://deploy@vps1:22',
+      release: '20261123T153012Z-3f2a9c1e0b',
+      outcome: 'deployed' as const,
+      durationMs: 1_500,
+      startedAt: new Date(Date.now() - 2 * hour),
+      ...overrides,
+    })
+
+    it('logs deploys in the scope, lists them newest first and filters by service', async () => {
+      const { alice, bob } = await team()
+      const api = `api-${randomUUID()}`
+      const web = `web-${randomUUID()}`
+      const first = await logDeploy(t.brain.db, alice, {
+        ...deploy(api, { finishedAt: new Date(Date.now() - hour) }),
+        steps: [
+          { id: 'upload', status: 'ok', durationMs: 900 },
+          { id: 'health', status: 'ok', durationMs: 600 },
+        ],
+      })
+      const second = await logDeploy(
+        t.brain.db,
+        bob,
+        deploy(api, {
+          release: '20261123T170000Z-aaaaaaaaaa',
+          previousRelease: '20261123T153012Z-3f2a9c1e0b',
+          outcome: 'rolled-back',
+          reason: 'health check failed: GET /healthz 502',
+          startedAt: new Date(Date.now() - 60_000),
+        }),
+      )
+      const third = await logDeploy(t.brain.db, alice, deploy(web, { outcome: 'failed', target: 'local' }))
+      expect(first.inserted && second.inserted && third.inserted).toBe(true)
+
+      const all = await listDeploys(t.brain.db, alice)
+      expect(all.map((d) => d.id)).toEqual([third.deployId, second.deployId, first.deployId])
+      const apiOnly = await listDeploys(t.brain.db, bob, { service: api })
+      expect(apiOnly.map((d) => [d.id, d.agent_id, d.outcome])).toEqual([
+        [second.deployId, 'bob', 'rolled-back'],
+        [first.deployId, 'alice', 'deployed'],
+      ])
+      expect(apiOnly[0]).toMatchObject({
+        repo_id: alice.repoId,
+        previous_release: '20261123T153012Z-3f2a9c1e0b',
+        reason: 'health check failed: GET /healthz 502',
+        steps: [],
+      })
+      expect(apiOnly[1]).toMatchObject({
+        target: 'ssh://deploy@vps1:22',
+        previous_release: null,
+        duration_ms: 1_500,
+        steps: [
+          { id: 'upload', status: 'ok', duration_ms: 900 },
+          { id: 'health', status: 'ok', duration_ms: 600 },
+        ],
+      })
+      expect(apiOnly[1]!.finished_at.getTime()).toBeLessThan(apiOnly[0]!.finished_at.getTime())
+      expect(await listDeploys(t.brain.db, alice, { service: api, limit: 1 })).toHaveLength(1)
+      // Another repository's scope does not see them; the team-wide log does.
+      const elsewhere = await resolveScope(t.brain.db, {
+        agentId: 'alice',
+        repo: `github.com/acme/${randomUUID()}`,
+      })
+      expect(await listDeploys(t.brain.db, elsewhere, { service: api })).toEqual([])
+      expect(await listDeploys(t.brain.db, elsewhere, { service: api, allRepos: true })).toHaveLength(2)
+    })
+
+    it('logs a deploy made outside any known repository, registering an unknown agent', async () => {
+      const service = `cron-${randomUUID()}`
+      const agentId = `deployer-${randomUUID().slice(0, 8)}`
+      const logged = await logDeploy(t.brain.db, { agentId }, deploy(service, { target: 'local' }))
+      const rows = await listDeploys(t.brain.db, { agentId }, { service })
+      expect(rows.map((d) => [d.id, d.repo_id, d.agent_id])).toEqual([[logged.deployId, null, agentId]])
+      const agent = await t.brain.db.selectFrom('agents').select('id').where('id', '=', agentId).execute()
+      expect(agent).toEqual([{ id: agentId }])
+    })
+
+    it('is idempotent by id', async () => {
+      const { alice } = await team()
+      const id = randomUUID()
+      const service = `api-${randomUUID()}`
+      expect(await logDeploy(t.brain.db, alice, { ...deploy(service), id })).toEqual({
+        deployId: id,
+        inserted: true,
+      })
+      expect(await logDeploy(t.brain.db, alice, { ...deploy(service), id })).toEqual({
+        deployId: id,
+        inserted: false,
+      })
+      expect(await listDeploys(t.brain.db, alice, { service })).toHaveLength(1)
+    })
+
+    it('refuses bad and oversized input with a clear error, storing nothing', async () => {
+      const { alice } = await team()
+      const service = `api-${randomUUID()}`
+      const refused = async (input: unknown) => {
+        const error = await logDeploy(t.brain.db, alice, input as never).catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(InvalidInputError)
+        return (error as Error).message
+      }
+      expect(await refused(deploy(service, { outcome: 'exploded' as never }))).toMatch(
+        /^invalid deploy: outcome: .*"deployed"\|"rolled-back"\|"aborted"\|"failed"\|"refused"/,
+      )
+      expect(await refused(deploy(service, { durationMs: -1 }))).toMatch(/^invalid deploy: durationMs: .*>=0/)
+      expect(await refused(deploy(service, { durationMs: 1.5 }))).toMatch(/durationMs: .*expected int/)
+      expect(await refused(deploy('   '))).toMatch(/service: /)
+      expect(await refused({ ...deploy(service), startedAt: undefined })).toMatch(/startedAt: /)
+      expect(await refused({ ...deploy(service), extra: 1 })).toMatch(/Unrecognized key: "extra"/)
+      expect(
+        await refused(deploy(service, { steps: [{ id: 'upload', status: 'ok', durationMs: -5 }] })),
+      ).toMatch(/steps\.0\.durationMs: /)
+      // About 10 MB of steps, and a 10 MB reason: refused at the boundary, the error stays short.
+      const steps = Array.from({ length: 200_000 }, (_, i) => ({
+        id: `step-${i}`,
+        status: 'ok',
+        durationMs: i,
+      }))
+      expect(JSON.stringify(steps).length).toBeGreaterThan(10_000_000)
+      const huge = await refused(deploy(service, { steps }))
+      expect(huge).toMatch(/^invalid deploy: steps: .*500/)
+      expect(huge.length).toBeLessThan(200)
+      expect(await refused(deploy(service, { reason: 'x'.repeat(10_000_000) }))).toMatch(/reason: /)
+      expect(await refused(deploy('s'.repeat(201)))).toMatch(/service: /)
+      await expect(logDeploy(t.brain.db, { agentId: 'Bad Handle' }, deploy(service))).rejects.toThrow(
+        /invalid deploy scope: agentId: /,
+      )
+      await expect(listDeploys(t.brain.db, alice, { limit: 0 })).rejects.toThrow(InvalidInputError)
+      const stored = await t.brain.db
+        .selectFrom('deploys')
+        .select('id')
+        .where('service', '=', service)
+        .execute()
+      expect(stored).toEqual([])
+    })
+
+    it('keeps the log append-only: update and delete are refused', async () => {
+      const { alice } = await team()
+      const service = `api-${randomUUID()}`
+      const { deployId } = await logDeploy(t.brain.db, alice, deploy(service))
+      const update = await t.brain.db
+        .updateTable('deploys')
+        .set({ outcome: 'failed' })
+        .where('id', '=', deployId)
+        .execute()
+        .catch((e: unknown) => translateError(e))
+      expect(update).toBeInstanceOf(AppendOnlyError)
+      expect((update as Error).message).toMatch(/dstack\.deploys is append-only: update refused/)
+      const del = await t.brain.db
+        .deleteFrom('deploys')
+        .where('id', '=', deployId)
+        .execute()
+        .catch((e: unknown) => translateError(e))
+      expect(del).toBeInstanceOf(AppendOnlyError)
+      expect((del as Error).message).toMatch(/dstack\.deploys is append-only: delete refused/)
+      expect(await listDeploys(t.brain.db, alice, { service })).toMatchObject([
+        { id: deployId, outcome: 'deployed' },
+      ])
+    })
+
+    it('the database refuses what the boundary would, for writers that bypass it', async () => {
+      const { alice } = await team()
+      const row = {
+        agent_id: 'alice',
+        repo_id: alice.repoId,
+        service: `api-${randomUUID()}`,
+        target: 'local',
+        release: 'r1',
+        outcome: 'deployed' as const,
+        duration_ms: 1,
+        started_at: new Date(),
+      }
+      const insert = (values: Record<string, unknown>) =>
+        t.brain.db
+          .insertInto('deploys')
+          .values({ ...row, ...values } as typeof row)
+          .execute()
+      await expect(insert({ outcome: 'exploded' })).rejects.toMatchObject({ code: '23514' })
+      await expect(insert({ duration_ms: -1 })).rejects.toMatchObject({ code: '23514' })
+      await expect(insert({ service: '' })).rejects.toMatchObject({ code: '23514' })
+      await expect(insert({ steps: '{"id":"x"}' })).rejects.toMatchObject({ code: '23514' })
+      await expect(insert({ steps: JSON.stringify(['x'.repeat(1_100_000)]) })).rejects.toMatchObject({
+        code: '23514',
+      })
     })
   })
 

@@ -598,7 +598,7 @@ describe.each(DRIVERS)('brain schema on %s', (kind) => {
       const tables = await sql<{ relname: string; relrowsecurity: boolean }>`
         select relname, relrowsecurity from pg_class
         where relnamespace = 'dstack'::regnamespace and relkind = 'r'`.execute(t.brain.db)
-      expect(tables.rows.length).toBeGreaterThanOrEqual(19)
+      expect(tables.rows.length).toBeGreaterThanOrEqual(21)
       for (const row of tables.rows) expect(row, row.relname).toMatchObject({ relrowsecurity: true })
       const policies = await sql<{ n: number }>`
         select count(*)::int as n from pg_policies where schemaname = 'dstack' and 'authenticated' = any(roles)`.execute(
@@ -665,6 +665,55 @@ describe.each(DRIVERS)('brain schema on %s', (kind) => {
         .where('repo_id', '=', repoId)
         .execute()
       expect(all.map((r) => r.title)).toEqual(['bobs work'])
+    })
+
+    it('deploys: a teammate reads the whole log and appends only as themself', async () => {
+      const repoId = await newRepo(t)
+      const service = `api-${randomUUID()}`
+      await t.brain.db
+        .insertInto('deploys')
+        .values({
+          agent_id: 'bob',
+          repo_id: repoId,
+          service,
+          target: 'local',
+          release: 'r1',
+          outcome: 'deployed',
+          duration_ms: 10,
+          started_at: new Date(),
+        })
+        .execute()
+      const c = await t.client()
+      const asAlice = async (text: string, params: unknown[] = []) => {
+        await c.query('begin')
+        try {
+          await c.query(`select set_config('request.jwt.claims', '{"agent_id":"alice"}', true)`)
+          await c.query('set local role authenticated')
+          return await c.query(text, params)
+        } finally {
+          await c.query('rollback')
+        }
+      }
+      const insertAs = (agent: string) =>
+        asAlice(
+          `insert into dstack.deploys (agent_id, repo_id, service, target, release, outcome, duration_ms, started_at)
+           values ($1, $2, $3, 'local', 'r2', 'failed', 5, now())`,
+          [agent, repoId, service],
+        )
+      try {
+        const read = await asAlice('select agent_id from dstack.deploys where service = $1', [service])
+        expect(read.rows).toEqual([{ agent_id: 'bob' }])
+        await insertAs('alice')
+        await expect(insertAs('bob')).rejects.toThrow(/row-level security/)
+        await expect(
+          asAlice(`update dstack.deploys set outcome = 'failed' where service = $1`, [service]),
+        ).rejects.toThrow(/permission denied/)
+        await expect(asAlice('delete from dstack.deploys where service = $1', [service])).rejects.toThrow(
+          /permission denied/,
+        )
+      } finally {
+        await c.end()
+      }
     })
   })
 
