@@ -3,8 +3,8 @@ import type { ChildProcess } from 'node:child_process'
 export interface RunCommandOptions {
   cwd?: string
   env?: NodeJS.ProcessEnv
-  /** Written to stdin, which is then closed; without it stdin is closed at once. */
-  input?: string
+  /** Written (or piped, for a stream) to stdin, which is then closed; without it stdin is closed at once. */
+  input?: string | NodeJS.ReadableStream
   /** SIGTERM to the whole process group after this long, SIGKILL `killGraceMs` later; default: no limit. */
   timeoutMs?: number
   /** Between SIGTERM and SIGKILL; default 2000. */
@@ -146,7 +146,8 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions =
       })
     }
     child.stdin!.on('error', () => {}) // a command that never reads stdin closes it early: not an error
-    child.stdin!.end(options.input ?? '')
+    if (typeof options.input === 'object') options.input.pipe(child.stdin!)
+    else child.stdin!.end(options.input ?? '')
     child.once('error', (error: NodeJS.ErrnoException) => {
       startError =
         error.code === 'ENOENT'

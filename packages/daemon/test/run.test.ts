@@ -93,6 +93,14 @@ await runCommand(['sh', '-c', 'sleep 30 & echo $! > ${pidFile}; wait'])`
     expect(await gone(grandchild)).toBe(true)
   })
 
+  it('pipes a stream into stdin, larger than a pipe buffer', async () => {
+    const { Readable } = await import('node:stream')
+    const chunks = Array.from({ length: 64 }, (_, i) => `${String(i).padStart(4, '0')}${'x'.repeat(4092)}`)
+    const r = await runCommand(['sh', '-c', 'wc -c; echo done'], { input: Readable.from(chunks) })
+    expect(r.exitCode).toBe(0)
+    expect(r.stdout.trim().split(/\s+/)).toEqual([String(64 * 4096), 'done'])
+  })
+
   it('keeps only the end of a huge output', async () => {
     const r = await runCommand(['sh', '-c', 'head -c 3000000 /dev/zero | tr "\\0" a; echo END'], {
       maxOutput: 1000,
