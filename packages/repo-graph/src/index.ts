@@ -49,11 +49,14 @@ export * from './waves/index.ts'
 export {
   findWorkspaceFile,
   type HealthCheck,
+  healthCheckSchema,
   loadWorkspaceFile,
+  loadWorkspaceFileWith,
   type RepoEntry,
   resolveWorkspace,
   WORKSPACE_FILE,
   type WorkspaceFile,
   WorkspaceFileError,
+  type WorkspaceSchemaExtension,
   workspaceFileSchema,
 } from './workspace-file.ts'

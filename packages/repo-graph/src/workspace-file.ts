@@ -51,6 +51,8 @@ export const workspaceFileSchema = z.strictObject({
   depth: z.number().int().min(0).max(32).default(3),
   ignore: z.array(z.string().min(1)).default(DEFAULT_IGNORE),
   repos: z.record(z.string().min(1), repoEntrySchema).default({}),
+  /** Services and how to deploy them: validated by @dstack/deploy, which extends this schema. */
+  deploy: z.record(z.string().min(1), z.unknown()).default({}),
 })
 
 export type HealthCheck = z.infer<typeof healthCheckSchema>
@@ -98,17 +100,35 @@ export function findWorkspaceFile(from: string): string | null {
  * ws.repos.ares.build // ['cargo build --release']
  */
 export function loadWorkspaceFile(path: string): WorkspaceFile {
+  return loadWorkspaceFileWith(path, workspaceFileSchema)
+}
+
+/**
+ * loadWorkspaceFile with a schema that extends workspaceFileSchema (a package that owns a key of dstack.yaml, as
+ * @dstack/deploy owns `deploy`), so its problems are reported with their lines like the rest.
+ *
+ * @example
+ * const ws = loadWorkspaceFileWith('/opt/dstack.yaml', workspaceFileSchema.extend({ deploy: servicesSchema }))
+ */
+export function loadWorkspaceFileWith<S extends typeof workspaceFileSchema | WorkspaceSchemaExtension>(
+  path: string,
+  schema: S,
+): z.infer<S> & { path: string } {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
     throw new WorkspaceFileError(path, [(error as Error).message])
   }
-  const result = parseYaml(text, workspaceFileSchema)
+  const result = parseYaml(text, schema)
   if (!result.ok) throw new WorkspaceFileError(path, result.issues.map(formatYamlIssue))
   const dir = dirname(resolve(path))
-  return { ...result.value, roots: result.value.roots.map((r) => resolve(dir, r)), path: resolve(path) }
+  const value = result.value as z.infer<S>
+  return { ...value, roots: value.roots.map((r: string) => resolve(dir, r)), path: resolve(path) }
 }
+
+/** A schema made by `workspaceFileSchema.extend(…)`. */
+export type WorkspaceSchemaExtension = z.ZodType<z.infer<typeof workspaceFileSchema>>
 
 /**
  * The workspace for `cwd`: the nearest dstack.yaml; without one, the defaults rooted at the directory that holds
