@@ -8,6 +8,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh"
 toolchain_ensure
 toolchain_chromium # @dstack/browser's tests drive a real Chromium
+toolchain_deploy   # @dstack/deploy's tests run a real sshd and caddy on loopback ports
 cd "$DSTACK_ROOT"
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 started=$(date +%s)

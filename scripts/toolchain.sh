@@ -91,3 +91,52 @@ toolchain_chromium() {
   [ -x /usr/bin/chromium ] || toolchain_die "chromium was installed but /usr/bin/chromium is missing"
   toolchain_log "chromium: $(/usr/bin/chromium --version 2>/dev/null)"
 }
+
+# Caddy and OpenSSH's server for @dstack/deploy's tests, from Debian's archive: the tests start their own sshd and
+# caddy on free loopback ports, so the packages' own services must not run. policy-rc.d answering 101 stops
+# invoke-rc.d from starting them during the install (there is no systemd to start them otherwise); a pre-existing
+# policy-rc.d is put back afterwards, and any sshd or caddy the install still started is stopped by pid.
+toolchain_deploy() {
+  local sshd=/usr/sbin/sshd caddy=/usr/bin/caddy
+  if [ -x "$sshd" ] && [ -x "$caddy" ] && command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1; then
+    toolchain_log "deploy: caddy $("$caddy" version 2>/dev/null | cut -d' ' -f1), $(ssh -V 2>&1)"
+    return 0
+  fi
+  command -v apt-get >/dev/null 2>&1 ||
+    toolchain_die "caddy or sshd missing and no apt-get: install caddy and openssh-server (no services needed)"
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 ||
+      toolchain_die "installing caddy and openssh-server needs root: run 'apt-get install caddy openssh-server' as root"
+    sudo="sudo -n"
+  fi
+  local policy=/usr/sbin/policy-rc.d saved="" before status=0 log
+  log="$(mktemp)"
+  before="$(pgrep -d ' ' -x 'sshd|caddy' || true)"
+  if [ -e "$policy" ]; then
+    saved="$policy.dstack-saved"
+    $sudo mv -f "$policy" "$saved"
+  fi
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod 755 "$policy"
+  toolchain_log "installing caddy and openssh-server from Debian's archive (their services stay stopped)"
+  # dpkg's chatter goes to a log that is shown only when the install fails.
+  {
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+      $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        caddy openssh-server openssh-client
+  } >"$log" 2>&1 || status=$?
+  if [ -n "$saved" ]; then $sudo mv -f "$saved" "$policy"; else $sudo rm -f "$policy"; fi
+  # Whatever a postinst started anyway (pids not running before the install).
+  local pid
+  for pid in $(pgrep -x 'sshd|caddy' || true); do
+    case " $before " in *" $pid "*) ;; *) $sudo kill "$pid" 2>/dev/null || true ;; esac
+  done
+  if [ "$status" != 0 ]; then
+    cat "$log" >&2
+    rm -f "$log"
+    toolchain_die "apt-get install caddy openssh-server failed"
+  fi
+  rm -f "$log"
+  [ -x "$sshd" ] && [ -x "$caddy" ] || toolchain_die "caddy or openssh-server was installed but $caddy or $sshd is missing"
+  toolchain_log "deploy: caddy $("$caddy" version 2>/dev/null | cut -d' ' -f1), $(ssh -V 2>&1)"
+}
