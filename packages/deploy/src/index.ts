@@ -1,0 +1,52 @@
+export {
+  type DeployFile,
+  deployFileSchema,
+  loadDeployFile,
+  resolveService,
+  type Service,
+  type ServiceConfig,
+  serviceSchema,
+} from './config.ts'
+export {
+  closeAll,
+  deployOrder,
+  type PreparedDeploy,
+  type PrepareOptions,
+  prepareDeploy,
+  runPrepared,
+} from './deploy.ts'
+export { envFileText, type ResolvedEnv, redact, resolveEnv, SecretError } from './env.ts'
+export {
+  type BreakingChange,
+  breakingChanges,
+  listMigrations,
+  MIGRATIONS_TABLE,
+  type Migration,
+  pgEnv,
+} from './migrations.ts'
+export {
+  type DeployPlan,
+  describeStep,
+  type PlanOptions,
+  planDeploy,
+  planRollback,
+  type Reached,
+  type RollbackStep,
+  releaseName,
+  rollbackCandidate,
+  type Step,
+  type StepInput,
+  type StepKind,
+} from './plan.ts'
+export { commandLine, formatPlan, formatReport } from './report.ts'
+export { type DeployReport, type Outcome, type RunOptions, runDeploy, type StepRun } from './run.ts'
+export { LOCKED_EXIT, MOVED_EXIT } from './scripts.ts'
+export {
+  type HistoryEntry,
+  forceUnlock,
+  historyEntrySchema,
+  inspectTarget,
+  serviceStatus,
+  type TargetState,
+} from './state.ts'
+export * from './targets/index.ts'
