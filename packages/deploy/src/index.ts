@@ -42,8 +42,8 @@ export { commandLine, formatPlan, formatReport } from './report.ts'
 export { type DeployReport, type Outcome, type RunOptions, runDeploy, type StepRun } from './run.ts'
 export { LOCKED_EXIT, MOVED_EXIT } from './scripts.ts'
 export {
-  type HistoryEntry,
   forceUnlock,
+  type HistoryEntry,
   historyEntrySchema,
   inspectTarget,
   serviceStatus,

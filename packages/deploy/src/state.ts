@@ -153,6 +153,7 @@ export async function forceUnlock(target: Target, service: Service): Promise<str
   const r = await target.exec(script(FORCE_UNLOCK, 'force-unlock', `${service.root}/.dstack/lock`), {
     timeoutMs: 30_000,
   })
-  if (r.exitCode !== 0) throw new Error(`cannot unlock on ${target.name}: ${(r.startError ?? r.stderr).trim()}`)
+  if (r.exitCode !== 0)
+    throw new Error(`cannot unlock on ${target.name}: ${(r.startError ?? r.stderr).trim()}`)
   return r.stdout.trim()
 }

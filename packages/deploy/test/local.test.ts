@@ -191,6 +191,30 @@ describe('fault cases: the previous release keeps serving', () => {
   })
 })
 
+describe('an interrupted deploy (Ctrl-C)', () => {
+  it('stops the running step, still rolls back and unlocks, and says it was interrupted', async () => {
+    const f = await fleet()
+    await f.deploy()
+    f.service.hooks = { before_restart: ['sleep', '30'] }
+    f.write()
+    await f.repo.setVersion('2.0.0')
+    const abort = new AbortController()
+    const prepared = await f.prepare()
+    const started = Date.now()
+    const running = runPrepared(prepared, {
+      signal: abort.signal,
+      onStart: (step) => {
+        if (step.id === 'hook-before-restart') setTimeout(() => abort.abort(), 300)
+      },
+    })
+    const [report] = await running
+    expect(Date.now() - started).toBeLessThan(15_000)
+    expect(report!.outcome).toBe('rolled-back')
+    expect(report!.reason).toBe('hook-before-restart: interrupted')
+    await expectPreviousServing(f, report!, '1.0.0')
+  })
+})
+
 describe('the deploy lock', () => {
   it('a second deploy while one runs is refused with the holder named; the first finishes', async () => {
     const f = await fleet({ hooks: { before_restart: ['sleep', '1.5'] } })

@@ -75,7 +75,7 @@ export interface Sshd {
 export async function startSshd(options: { dir?: string } = {}): Promise<Sshd> {
   const owned = options.dir === undefined
   const dir = options.dir ?? realpathSync(mkdtempSync(join(tmpdir(), 'dstack-sshd-')))
-  mkdirSync(dir, { recursive: true })
+  mkdirSync(join(dir, 'home'), { recursive: true })
   // sshd refuses to start as root without its privilege-separation directory (normally made by systemd's unit).
   if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })
 
@@ -225,7 +225,8 @@ AllowStreamLocalForwarding yes
 MaxSessions 64
 MaxStartups 64:30:128
 Subsystem sftp internal-sftp
-SetEnv ${SESSION_MARKER}=${c.marker}
+# A clean HOME: sessions skip the machine user's ~/.bashrc (here it runs pyenv init, ~1 s per command).
+SetEnv ${SESSION_MARKER}=${c.marker} HOME=${join(c.dir, 'home')}
 ${penaltiesSupported() ? '# 9.8+ would refuse 127.0.0.1 for a while after dropConnections() "crashes" its children.\nPerSourcePenalties no\n' : ''}`
 }
 
