@@ -51,6 +51,7 @@ const NASTY = [
   '&& touch PWNED',
   '| touch PWNED',
   '$HOME',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion that must arrive literally
   '${PATH}',
   '*',
   '~',
