@@ -17,6 +17,18 @@ import {
 import { recordSampleActivity } from '../src/ops/sample.ts'
 import { DRIVERS, freshBrain, type TestBrain } from '../src/testing.ts'
 
+/** Runs one query as `agent` would under row-level security (role authenticated, its JWT claim), then rolls back. */
+async function asAgent(c: pg.Client, agent: string, text: string, params: unknown[] = []) {
+  await c.query('begin')
+  try {
+    await c.query(`select set_config('request.jwt.claims', $1, true)`, [JSON.stringify({ agent_id: agent })])
+    await c.query('set local role authenticated')
+    return await c.query(text, params)
+  } finally {
+    await c.query('rollback')
+  }
+}
+
 // Every test works in its own repo, so tests share one brain per driver without seeing each other's rows.
 const newRepo = (t: TestBrain) => ensureRepo(t.brain.db, `github.com/test/${randomUUID()}`)
 
@@ -615,16 +627,7 @@ describe.each(DRIVERS)('brain schema on %s', (kind) => {
         .values({ agent_id: 'bob', repo_id: repoId, title: 'bobs work' })
         .execute()
       const c = await t.client()
-      const asAlice = async (text: string, params: unknown[] = []) => {
-        await c.query('begin')
-        try {
-          await c.query(`select set_config('request.jwt.claims', '{"agent_id":"alice"}', true)`)
-          await c.query('set local role authenticated')
-          return await c.query(text, params)
-        } finally {
-          await c.query('rollback')
-        }
-      }
+      const asAlice = (text: string, params: unknown[] = []) => asAgent(c, 'alice', text, params)
       try {
         const read = await asAlice('select title from dstack.intents where repo_id = $1', [repoId])
         expect(read.rows.map((r) => r.title)).toEqual(['bobs work'])
@@ -684,16 +687,7 @@ describe.each(DRIVERS)('brain schema on %s', (kind) => {
         })
         .execute()
       const c = await t.client()
-      const asAlice = async (text: string, params: unknown[] = []) => {
-        await c.query('begin')
-        try {
-          await c.query(`select set_config('request.jwt.claims', '{"agent_id":"alice"}', true)`)
-          await c.query('set local role authenticated')
-          return await c.query(text, params)
-        } finally {
-          await c.query('rollback')
-        }
-      }
+      const asAlice = (text: string, params: unknown[] = []) => asAgent(c, 'alice', text, params)
       const insertAs = (agent: string) =>
         asAlice(
           `insert into dstack.deploys (agent_id, repo_id, service, target, release, outcome, duration_ms, started_at)

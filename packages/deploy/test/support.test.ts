@@ -60,21 +60,7 @@ describe('sshd fixture', () => {
 
   it('lets a strict client in with the generated key and host key', async () => {
     const before = sshd.sessions()
-    const result = await run('ssh', [
-      '-i',
-      sshd.identityFile,
-      '-p',
-      String(sshd.port),
-      '-o',
-      `UserKnownHostsFile=${sshd.knownHostsFile}`,
-      '-o',
-      'StrictHostKeyChecking=yes',
-      '-o',
-      'BatchMode=yes',
-      `root@127.0.0.1`,
-      '--',
-      'echo hi',
-    ])
+    const result = await run('ssh', [...sshOptions(sshd), 'root@127.0.0.1', '--', 'echo hi'])
     expect(result).toMatchObject({ code: 0, stdout: 'hi\n' })
     expect(sshd.sessions()).toBe(before + 1)
     expect(readFileSync(sshd.knownHostsFile, 'utf8')).toMatch(
