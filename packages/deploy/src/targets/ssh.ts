@@ -40,8 +40,9 @@ export class SshTarget implements Target {
     const url = new URL(options.url)
     const host = url.hostname.replace(/^\[|\]$/g, '')
     const port = url.port || '22'
-    const user = decodeURIComponent(url.username) || process.env.USER || 'root'
-    this.name = `ssh://${user}@${url.hostname}:${port}`
+    // Without a user in the URL, ssh picks it (its config, else the local user name).
+    const user = decodeURIComponent(url.username)
+    this.name = `ssh://${user ? `${user}@` : ''}${url.hostname}:${port}`
     // Short: a control socket path must fit in 104 bytes.
     this.#controlDir = mkdtempSync(join(tmpdir(), 'dstack-ssh-'))
     this.#options = [
@@ -52,7 +53,7 @@ export class SshTarget implements Target {
       // A dead peer is noticed in ~10 s instead of the TCP timeout.
       ...['-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=2'],
       ...['-o', 'ControlMaster=auto', '-o', `ControlPath=${this.#controlDir}/%C`, '-o', 'ControlPersist=60'],
-      ...['-p', port, '-l', user],
+      ...['-p', port, ...(user ? ['-l', user] : [])],
     ]
     this.#destination = [host]
     process.once('exit', this.#onExit)
