@@ -2,6 +2,7 @@ import { dirname, relative } from 'node:path'
 import { buildGraph, orderRepos } from '@dstack/repo-graph'
 import { type DeployFile, resolveService, type Service } from './config.ts'
 import { type ResolvedEnv, resolveEnv } from './env.ts'
+import { NotFoundError } from './errors.ts'
 import { pgEnv } from './migrations.ts'
 import { type DeployPlan, planDeploy, planRollback } from './plan.ts'
 import { type DeployReport, type RunOptions, runDeploy } from './run.ts'
@@ -44,9 +45,7 @@ export async function prepareDeploy(
   options: PrepareOptions = {},
 ): Promise<PreparedDeploy[]> {
   const service = resolveService(file, name)
-  const hosts = options.host ? service.hosts.filter((h) => h === options.host) : service.hosts
-  if (hosts.length === 0)
-    throw new Error(`${name} has no host ${options.host} (hosts: ${service.hosts.join(', ')})`)
+  const hosts = serviceHosts(service, options.host)
   const env = resolveEnv(service, dirname(file.path))
   const database = service.migrations ? env.values[service.migrations.database_env] : undefined
   if (service.migrations && !database)
@@ -70,6 +69,31 @@ export async function prepareDeploy(
     throw error
   }
   return prepared
+}
+
+/**
+ * The hosts of a service, or only `host` among them; NotFoundError when it is not one of them.
+ *
+ * @example
+ * serviceHosts(service, 'ssh://deploy@vps2') // ['ssh://deploy@vps2']
+ */
+export function serviceHosts(service: Service, host?: string): string[] {
+  const hosts = host ? service.hosts.filter((h) => h === host) : service.hosts
+  if (hosts.length === 0)
+    throw new NotFoundError(`${service.name} has no host ${host} (hosts: ${service.hosts.join(', ')})`)
+  return hosts
+}
+
+/**
+ * A target for each of the service's hosts (or only `host`), for status, history and unlock. Close them when done.
+ *
+ * @example
+ * const targets = openServiceTargets(service)
+ * for (const t of targets) console.log(await serviceStatus(t, service))
+ * await closeAll(targets.map((target) => ({ target })))
+ */
+export function openServiceTargets(service: Service, host?: string): Target[] {
+  return serviceHosts(service, host).map((h) => openTarget(h, service.ssh))
 }
 
 /**

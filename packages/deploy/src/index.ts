@@ -10,12 +10,15 @@ export {
 export {
   closeAll,
   deployOrder,
+  openServiceTargets,
   type PreparedDeploy,
   type PrepareOptions,
   prepareDeploy,
   runPrepared,
+  serviceHosts,
 } from './deploy.ts'
 export { envFileText, type ResolvedEnv, redact, resolveEnv, SecretError } from './env.ts'
+export { NotFoundError, UsageError } from './errors.ts'
 export {
   type BreakingChange,
   breakingChanges,

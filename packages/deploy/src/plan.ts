@@ -4,6 +4,7 @@ import { basename, dirname } from 'node:path'
 import { runGit } from '@dstack/git'
 import type { HealthCheck } from '@dstack/repo-graph'
 import type { Service } from './config.ts'
+import { NotFoundError, UsageError } from './errors.ts'
 import {
   type BreakingChange,
   breakingChanges,
@@ -133,7 +134,7 @@ export async function planDeploy(
 ): Promise<DeployPlan> {
   const commit = await headCommit(service.repoDir)
   if (options.release && state.releases.includes(options.release))
-    throw new Error(`release ${options.release} already exists on ${target.name}; give another name`)
+    throw new UsageError(`release ${options.release} already exists on ${target.name}; give another name`)
   let release = options.release ?? releaseName(options.now ?? new Date(), commit)
   // The same commit twice in one second (a redeploy) gets a suffix.
   for (let n = 2; state.releases.includes(release); n++)
@@ -282,12 +283,14 @@ export function planRollback(
   const current = state.current
   const to = options.to ?? rollbackCandidate(state)
   if (!to)
-    throw new Error(
+    throw new NotFoundError(
       `no release to roll back to on ${target.name}: ${current ? `only ${current} is there (or the others are marked bad)` : 'nothing is deployed'}`,
     )
   if (!state.releases.includes(to))
-    throw new Error(`no release ${to} on ${target.name} (there: ${state.releases.join(', ') || 'none'})`)
-  if (to === current) throw new Error(`${to} is already current on ${target.name}`)
+    throw new NotFoundError(
+      `no release ${to} on ${target.name} (there: ${state.releases.join(', ') || 'none'})`,
+    )
+  if (to === current) throw new UsageError(`${to} is already current on ${target.name}`)
   const lockToken = randomBytes(12).toString('hex')
   const dir = `${service.root}/releases/${to}`
   const steps: Step[] = [
