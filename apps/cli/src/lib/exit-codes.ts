@@ -15,12 +15,14 @@ export const EXIT = {
   /** The brain's schema is not what this dstack expects (pending or modified migrations). */
   SCHEMA: 5,
   /** `dstack doctor` found at least one failing check; a `repos plan --run` step or a `repos sync` repository
-   *  failed; `audit --strict` found a warning. */
+   *  failed; `audit --strict` found a warning; a deploy or rollback failed (rolled back, aborted, needs a person). */
   UNHEALTHY: 6,
-  /** What the command names does not exist (an ADR number, a handoff id, an intent to ship). */
+  /** What the command names does not exist (an ADR number, a handoff id, an intent to ship, a release to roll back
+   *  to, a service's host). */
   NOT_FOUND: 7,
   /** The state changed under you: a handoff someone else picked up, a superseded decision, a memory in a higher
-   *  knowledge state than the one written. */
+   *  knowledge state than the one written; a deploy refused (locked by someone else, the target changed since the
+   *  plan, a breaking migration without --force). */
   CONFLICT: 8,
   /** Stored data cannot be read (a corrupt memory file); everything else still works. */
   CORRUPT: 9,
