@@ -132,12 +132,13 @@ export function renderTable(header: string[], rows: string[][]): string {
   return [line(header), widths.map((width) => '-'.repeat(width)).join('-+-'), ...rows.map(line)].join('\n')
 }
 
-/** Writes bench/results/<bench>-<time>.json with the machine it ran on; returns the path. */
+/** Writes bench/results/<bench>-<time>.json with the machine it ran on (and the bench's own `details`); returns the path. */
 export function writeResults(
   bench: string,
   startedAt: Date,
   results: Result[],
   ratios: Record<string, number>,
+  details?: Record<string, unknown>,
 ): string {
   const cpuList = cpus()
   const output = {
@@ -154,6 +155,7 @@ export function writeResults(
     },
     results,
     ratios,
+    ...(details ? { details } : {}),
   }
   mkdirSync(RESULTS_DIR, { recursive: true })
   const stamp = startedAt

@@ -25,7 +25,7 @@
 // packages/browser: `pnpm bench` or `node bench/browser.bench.ts` (about 4-5 minutes on 2 cores); writes
 // <repo>/bench/results/browser-<time>.json. BROWSER_BENCH_KEEP=1 keeps the work dir.
 
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -880,9 +880,7 @@ async function main(): Promise<void> {
   for (const line of findings()) console.log(line)
   for (const [what, error] of Object.entries(peerErrors)) console.log(`PEER ERROR ${what}: ${error}`)
   for (const warning of warnings) console.log(`WARNING: ${warning}`)
-  const file = writeResults('browser', startedAt, recorder.results, ratios)
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
-  saved.details = {
+  const file = writeResults('browser', startedAt, recorder.results, ratios, {
     ...details,
     tokenizer,
     pages: [FORM, ...HEAVY],
@@ -895,8 +893,7 @@ async function main(): Promise<void> {
     },
     warnings,
     totalSeconds: round((performance.now() - started) / 1000, 1),
-  }
-  writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`)
+  })
   console.log(`\nresults: ${file} (${((performance.now() - started) / 1000).toFixed(0)} s)`)
 }
 

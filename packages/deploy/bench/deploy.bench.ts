@@ -1083,16 +1083,13 @@ async function main(): Promise<void> {
   for (const [name, value] of Object.entries(ratios)) console.log(`ratio ${name}: ${value}`)
   for (const line of findings) console.log(`finding: ${line}`)
   for (const warning of warnings) console.log(`WARNING: ${warning}`)
-  const file = writeResults('deploy', startedAt, recorder.results, ratios)
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
-  saved.details = {
+  const file = writeResults('deploy', startedAt, recorder.results, ratios, {
     ...details,
     config: { ...N, parts: [...ONLY], loadGapMs: LOAD_GAP_MS, pollMs: POLL_MS, nodeForService: NODE_BIN },
     warnings,
     findings,
     totalSeconds: round((performance.now() - started) / 1000, 1),
-  }
-  writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`)
+  })
   console.log(`\nresults: ${file} (${((performance.now() - started) / 1000).toFixed(0)} s)`)
 }
 

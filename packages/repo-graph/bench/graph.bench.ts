@@ -838,16 +838,13 @@ async function main(): Promise<void> {
   for (const line of findings) console.log(line)
   for (const [what, error] of Object.entries(peerErrors)) console.log(`PEER ERROR ${what}: ${error}`)
   for (const warning of warnings) console.log(`WARNING: ${warning}`)
-  const file = writeResults('repo-graph', startedAt, recorder.results, ratios)
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
-  saved.details = {
+  const file = writeResults('repo-graph', startedAt, recorder.results, ratios, {
     ...details,
     peers: { nx: NX_VERSION, turbo: TURBO_VERSION, cache: PEER_CACHE, offline: OFFLINE, errors: peerErrors },
     warnings,
     findings,
     totalSeconds: round((performance.now() - started) / 1000, 1),
-  }
-  writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`)
+  })
   console.log(`\nresults: ${file} (${((performance.now() - started) / 1000).toFixed(0)} s)`)
 }
 
