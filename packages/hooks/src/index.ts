@@ -1,6 +1,17 @@
 // @dstack/hooks: Claude Code hooks for the dstack team brain.
 
 export { noteFlushOutcome, startBackgroundFlush } from './background.ts'
+export {
+  checkGate,
+  GATE_QUESTIONS,
+  type GateAnswers,
+  type GateCheck,
+  type GateKey,
+  gateHook,
+  recordGateAnswers,
+  stagedTree,
+} from './gate.ts'
+export { gitCalls } from './git-calls.ts'
 export { HOOK_EVENTS, type HookEvent, type HookInput, MAX_INPUT_BYTES, parseHookInput } from './input.ts'
 export { formatOverlaps, prePush } from './pre-push.ts'
 export { gitPush, type HookResult, type RunHookOptions, runHook } from './runtime.ts'
@@ -17,7 +28,7 @@ export {
   SettingsFileError,
   uninstallHooks,
 } from './settings/install.ts'
-export { dstackHookSpecs, EDIT_MATCHER, installLauncher, type Launcher } from './specs.ts'
+export { dstackHookSpecs, EDIT_MATCHER, installLauncher, type Launcher, PLUGIN_LAUNCHER } from './specs.ts'
 export {
   EDIT_TOOLS,
   type LineRange,

@@ -5,7 +5,7 @@
 // the strict pre-check gate, which exits 2 with its reason.
 
 import { hostname } from 'node:os'
-import { dirname, resolve } from 'node:path'
+import { dirname } from 'node:path'
 import {
   appendToOutbox,
   MAX_HANDOFF_FILES,
@@ -15,6 +15,8 @@ import {
 import { outboxDir } from '@dstack/config/paths'
 import { readRepoIdentity, repoRelativePath, uncommittedFiles } from '@dstack/git'
 import { startBackgroundFlush } from './background.ts'
+import { gateHook } from './gate.ts'
+import { gitCalls } from './git-calls.ts'
 import { HOOK_EVENTS, type HookEvent, type HookInput, parseHookInput, toolString } from './input.ts'
 import { toolEdit } from './tool-edits.ts'
 
@@ -56,26 +58,12 @@ const ok = (stdout = '', stderr = ''): HookResult => ({ stdout, stderr, exitCode
  * gitPush('cd api && git push origin main', '/work') // { dir: '/work/api' }
  */
 export function gitPush(command: string, cwd: string): { dir: string } | null {
-  let dir = cwd
-  for (const segment of command.split(/&&|\|\||;|\n/)) {
-    const words = segment.trim().split(/\s+/).filter(Boolean)
-    while (words[0] && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) words.shift() // VAR=value prefixes
-    if (words[0] === 'cd' && words[1]) {
-      dir = resolve(dir, words[1].replace(/^["']|["']$/g, ''))
+  for (const call of gitCalls(command, cwd, 'push')) {
+    if (
+      call.args.some((f) => ['--dry-run', '-n', '--delete', '-d', '--tags'].includes(f) || f.startsWith(':'))
+    )
       continue
-    }
-    if (words[0] !== 'git') continue
-    let here = dir
-    let i = 1
-    for (; i < words.length && words[i]!.startsWith('-'); i++) {
-      if (words[i] === '-C' && words[i + 1]) here = resolve(here, words[++i]!.replace(/^["']|["']$/g, ''))
-      else if (words[i] === '-c') i++
-    }
-    if (words[i] !== 'push') continue
-    const flags = words.slice(i + 1)
-    if (flags.some((f) => ['--dry-run', '-n', '--delete', '-d', '--tags'].includes(f) || f.startsWith(':')))
-      continue
-    return { dir: here }
+    return { dir: call.dir }
   }
   return null
 }
@@ -220,6 +208,11 @@ export async function runHook(
         return await sessionStart(input, env)
       }
       case 'PreToolUse': {
+        // A commit meets the quality gate (no brain needed); a push meets the pre-check.
+        const gate = await gateHook(input, {
+          strict: options.strict === true || env.DSTACK_GATE === 'strict',
+        })
+        if (gate.exitCode !== 0 || gate.stdout) return gate
         const { prePush } = await heavyPath()
         const strict = options.strict === true || env.DSTACK_PRECHECK === 'strict'
         return await prePush(input, env, { strict, push: gitPush })

@@ -6,11 +6,16 @@ import type { HookSpec } from './settings/install.ts'
 /** The file tools whose edits are logged (MultiEdit for older Claude Code versions). */
 export const EDIT_MATCHER = 'Edit|Write|MultiEdit|NotebookEdit'
 
-/** How a hook reaches dstack: this machine's launcher by absolute path, or (in a project's shared settings) each
- *  teammate's own `$DSTACK_HOME/bin/dstack`, skipped quietly where dstack is not installed. */
-export type Launcher = { kind: 'path'; path: string } | { kind: 'per-user' }
+/** How a hook reaches dstack: this machine's launcher by absolute path, (in a project's shared settings) each
+ *  teammate's own `$DSTACK_HOME/bin/dstack`, skipped quietly where dstack is not installed, or (in the Claude Code
+ *  plugin) the plugin's `bin/dstack` shim, in exec form. */
+export type Launcher = { kind: 'path'; path: string } | { kind: 'per-user' } | { kind: 'plugin' }
 
-function launchCommand(launcher: Launcher, args: string): string {
+/** The plugin's CLI shim, as Claude Code expands it in a plugin's hooks.json. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder Claude Code expands
+export const PLUGIN_LAUNCHER = '${CLAUDE_PLUGIN_ROOT}/bin/dstack'
+
+function launchCommand(launcher: Exclude<Launcher, { kind: 'plugin' }>, args: string): string {
   if (launcher.kind === 'path') return `${shellQuote(launcher.path)} ${args}`
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, expanded by sh
   const path = '"${DSTACK_HOME:-$HOME/.dstack}/bin/dstack"'
@@ -26,18 +31,27 @@ function launchCommand(launcher: Launcher, args: string): string {
  * @example
  * installHooks(settingsPath, dstackHookSpecs({ kind: 'path', path: '/home/me/.dstack/bin/dstack' }))
  */
-export function dstackHookSpecs(launcher: Launcher, options: { strictPrecheck?: boolean } = {}): HookSpec[] {
+export function dstackHookSpecs(
+  launcher: Launcher,
+  options: { strictPrecheck?: boolean; strictGate?: boolean } = {},
+): HookSpec[] {
   const handler = (
     event: string,
     timeout: number,
     extra: { if?: string; statusMessage?: string; strict?: boolean } = {},
-  ) => ({
-    type: 'command' as const,
-    command: launchCommand(launcher, `hook ${event}${extra.strict ? ' --strict' : ''}`),
-    timeout,
-    ...(extra.if ? { if: extra.if } : {}),
-    ...(extra.statusMessage ? { statusMessage: extra.statusMessage } : {}),
-  })
+  ) => {
+    const args = ['hook', event, ...(extra.strict ? ['--strict'] : [])]
+    return {
+      type: 'command' as const,
+      // The plugin uses the exec form: no shell, and the placeholder path may hold spaces.
+      ...(launcher.kind === 'plugin'
+        ? { command: PLUGIN_LAUNCHER, args }
+        : { command: launchCommand(launcher, args.join(' ')) }),
+      timeout,
+      ...(extra.if ? { if: extra.if } : {}),
+      ...(extra.statusMessage ? { statusMessage: extra.statusMessage } : {}),
+    }
+  }
   return [
     {
       event: 'SessionStart',
@@ -51,6 +65,15 @@ export function dstackHookSpecs(launcher: Launcher, options: { strictPrecheck?: 
         if: 'Bash(git push *)',
         statusMessage: 'dstack: checking the push against teammates’ work',
         strict: options.strictPrecheck,
+      }),
+    },
+    {
+      event: 'PreToolUse',
+      matcher: 'Bash',
+      handler: handler('PreToolUse', 30, {
+        if: 'Bash(git commit *)',
+        statusMessage: 'dstack: quality gate',
+        strict: options.strictGate,
       }),
     },
     { event: 'PostToolUse', matcher: EDIT_MATCHER, handler: handler('PostToolUse', 10) },

@@ -1,0 +1,160 @@
+// The quality gate: five questions answered for exactly what is staged. Answers are stored per staged tree (the
+// hash `git write-tree` gives), so changing what is staged after answering asks again. The pre-commit hook lists
+// the questions when they are unanswered or answered "no"; in strict mode it blocks the commit (exit 2).
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { dirname, isAbsolute, join } from 'node:path'
+import { runGit } from '@dstack/git'
+import { z } from 'zod'
+import { gitCalls } from './git-calls.ts'
+import type { HookInput } from './input.ts'
+import type { HookResult } from './runtime.ts'
+
+/** The five questions, in the order they are asked. */
+export const GATE_QUESTIONS = [
+  {
+    key: 'tests',
+    question: 'Does every changed piece of code have a test beside it, and do the tests pass?',
+  },
+  {
+    key: 'verified',
+    question: 'Did you run it against the real thing (service, page, database) and see it work?',
+  },
+  {
+    key: 'scope',
+    question:
+      'Is everything staged meant to be in this commit (no debug output, secrets or unrelated files)?',
+  },
+  { key: 'docs', question: 'Do the docs and IMPLEMENTATION.md say what the code now does?' },
+  {
+    key: 'reversible',
+    question:
+      'Can it be deployed and rolled back safely (backward-compatible migrations, config documented)?',
+  },
+] as const
+
+export type GateKey = (typeof GATE_QUESTIONS)[number]['key']
+
+const answersSchema = z.strictObject({
+  tree: z.string().regex(/^[0-9a-f]{40,64}$/),
+  answers: z.strictObject({
+    tests: z.boolean(),
+    verified: z.boolean(),
+    scope: z.boolean(),
+    docs: z.boolean(),
+    reversible: z.boolean(),
+  }),
+  note: z.string().max(2000).nullable(),
+  at: z.string(),
+})
+
+export type GateAnswers = z.infer<typeof answersSchema>
+
+export interface GateCheck {
+  passed: boolean
+  /** The staged tree checked. */
+  tree: string
+  /** Answers recorded for this tree, or null (none, or for another tree). */
+  answers: GateAnswers | null
+  /** Questions not answered "yes" for this tree. */
+  open: GateKey[]
+  /** What to tell the agent: the open questions and how to answer them. */
+  message: string
+}
+
+/**
+ * The staged tree's hash (what a commit would record), from `git write-tree`.
+ *
+ * @example
+ * await stagedTree('/work/api') // '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
+ */
+export async function stagedTree(repo: string): Promise<string> {
+  return (await runGit(repo, ['write-tree'])).stdout.trim()
+}
+
+async function gateFile(repo: string): Promise<string> {
+  const gitDir = (await runGit(repo, ['rev-parse', '--git-dir'])).stdout.trim()
+  return join(isAbsolute(gitDir) ? gitDir : join(repo, gitDir), 'dstack', 'gate.json')
+}
+
+/**
+ * Records the answers for what is staged now (replacing earlier ones). A "no" is recorded too: the gate stays shut
+ * until the work is fixed and answered again.
+ *
+ * @example
+ * await recordGateAnswers('/work/api', { tests: true, verified: true, scope: true, docs: true, reversible: true })
+ */
+export async function recordGateAnswers(
+  repo: string,
+  answers: Record<GateKey, boolean>,
+  note: string | null = null,
+): Promise<GateAnswers> {
+  const record = answersSchema.parse({
+    tree: await stagedTree(repo),
+    answers,
+    note,
+    at: new Date().toISOString(),
+  })
+  const file = await gateFile(repo)
+  mkdirSync(dirname(file), { recursive: true })
+  const tmp = `${file}.${process.pid}.tmp`
+  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`)
+  renameSync(tmp, file)
+  return record
+}
+
+/**
+ * Whether what is staged passes the gate: answers recorded for this exact tree, all "yes".
+ *
+ * @example
+ * const check = await checkGate('/work/api')
+ * if (!check.passed) console.error(check.message)
+ */
+export async function checkGate(repo: string): Promise<GateCheck> {
+  const tree = await stagedTree(repo)
+  let answers: GateAnswers | null = null
+  try {
+    const parsed = answersSchema.safeParse(JSON.parse(readFileSync(await gateFile(repo), 'utf8')))
+    if (parsed.success && parsed.data.tree === tree) answers = parsed.data
+  } catch {
+    // none recorded (or unreadable): the questions are open
+  }
+  const open = GATE_QUESTIONS.filter((q) => answers?.answers[q.key] !== true).map((q) => q.key)
+  const passed = open.length === 0
+  const message = passed
+    ? 'dstack gate: all five questions answered yes for what is staged.'
+    : [
+        answers
+          ? `dstack gate: answered "no" for what is staged: ${open.join(', ')}. Fix that first, then answer again.`
+          : 'dstack gate: before committing, answer the five questions for what is staged:',
+        ...GATE_QUESTIONS.filter((q) => open.includes(q.key)).map((q) => `  ${q.key}: ${q.question}`),
+        'Answer honestly with: dstack gate answer --tests yes --verified yes --scope yes --docs yes --reversible yes',
+      ].join('\n')
+  return { passed, tree, answers, open, message }
+}
+
+/**
+ * PreToolUse on Bash `git commit`: unanswered or "no" questions are shown to Claude (the commit goes ahead); with
+ * `strict` they block it (exit 2 with the questions). Outside a repository, or when git fails, it stays out of the
+ * way (hooks fail open).
+ */
+export async function gateHook(input: HookInput, options: { strict: boolean }): Promise<HookResult> {
+  const command = typeof input.tool_input?.command === 'string' ? input.tool_input.command : ''
+  const call = input.tool_name === 'Bash' && input.cwd ? gitCalls(command, input.cwd, 'commit')[0] : undefined
+  if (!call || call.args.includes('--dry-run')) return { stdout: '', stderr: '', exitCode: 0 }
+  let check: GateCheck
+  try {
+    check = await checkGate(call.dir)
+  } catch {
+    return { stdout: '', stderr: '', exitCode: 0 }
+  }
+  if (check.passed) return { stdout: '', stderr: '', exitCode: 0 }
+  if (options.strict)
+    return { stdout: '', stderr: `${check.message}\nCommit blocked by the strict gate.`, exitCode: 2 }
+  return {
+    stdout: JSON.stringify({
+      hookSpecificOutput: { hookEventName: 'PreToolUse', additionalContext: check.message },
+    }),
+    stderr: '',
+    exitCode: 0,
+  }
+}
