@@ -52,8 +52,7 @@ Exit codes: 0 done, 2 bad flags, 3 invalid dstack.yaml, 6 with --strict: at leas
         .join('\n'),
     )
     if (flags.strict && report.findings.some((f) => f.severity === 'warn')) {
-      if (this.jsonEnabled()) this.logJson(report)
-      this.exit(EXIT.UNHEALTHY)
+      this.exitWith(report, EXIT.UNHEALTHY)
     }
     return report
   }

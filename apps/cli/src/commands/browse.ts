@@ -107,8 +107,7 @@ daemon cannot start or is busy.`
     const replies = 'replies' in result ? result.replies : [result]
     for (const reply of replies) this.print(reply)
     if (!result.ok) {
-      if (this.jsonEnabled()) this.logJson(result)
-      this.exit(EXIT.ERROR)
+      this.exitWith(result, EXIT.ERROR)
     }
     return result
   }

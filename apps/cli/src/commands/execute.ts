@@ -82,8 +82,7 @@ companion doc still written).`
     )
     const result = { ...report, companion }
     if (report.outcome === 'stopped') {
-      if (this.jsonEnabled()) this.logJson(result)
-      this.exit(signal.aborted ? EXIT.INTERRUPTED : EXIT.UNHEALTHY)
+      this.exitWith(result, signal.aborted ? EXIT.INTERRUPTED : EXIT.UNHEALTHY)
     }
     return result
   }

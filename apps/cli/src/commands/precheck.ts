@@ -36,8 +36,7 @@ ${BRAIN_EXIT_HELP} (with --strict: overlaps found).`
     )
     const strict = flags.strict || process.env.DSTACK_PRECHECK === 'strict'
     if (strict && result.overlaps.length > 0) {
-      if (this.jsonEnabled()) this.logJson(result)
-      this.exit(EXIT.USAGE)
+      this.exitWith(result, EXIT.USAGE)
     }
     return result
   }

@@ -58,8 +58,7 @@ Exit codes: 0 everything passed, 1 the browser failed, 2 a bad flow file, 4 the 
       ].join('\n'),
     )
     if (!report.ok) {
-      if (this.jsonEnabled()) this.logJson(report)
-      this.exit(EXIT.UNHEALTHY)
+      this.exitWith(report, EXIT.UNHEALTHY)
     }
     return report
   }

@@ -184,6 +184,15 @@ export abstract class DstackCommand extends Command {
   }
 
   /** Prints human text unless --json is on. */
+  /**
+   * Ends the command with `code`, printing `result` first under --json (oclif prints the returned value only when
+   * run() returns, which an early exit skips).
+   */
+  protected exitWith(result: unknown, code: number): never {
+    if (this.jsonEnabled()) this.logJson(result)
+    return this.exit(code)
+  }
+
   protected say(text: string): void {
     if (!this.jsonEnabled()) this.log(text)
   }

@@ -276,8 +276,7 @@ export abstract class DeployCommand extends DstackCommand {
    */
   protected finish<T>(result: T, code: ExitCode): T {
     if (code !== EXIT.OK || this.brainPending) {
-      if (this.jsonEnabled()) this.logJson(result)
-      this.exit(code)
+      this.exitWith(result, code)
     }
     return result
   }

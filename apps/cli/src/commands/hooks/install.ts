@@ -25,6 +25,10 @@ Exit codes: 0 installed or already current, 2 settings.json is not valid JSON (l
     'strict-precheck': Flags.boolean({
       description: 'block a push that overlaps teammates’ unpublished work',
     }),
+    'strict-gate': Flags.boolean({
+      description:
+        'block a commit until the five quality-gate questions are answered yes (`dstack gate answer`)',
+    }),
   }
 
   async run(): Promise<InstallResult & { launcher: string }> {
@@ -33,7 +37,10 @@ Exit codes: 0 installed or already current, 2 settings.json is not valid JSON (l
     const entry = fileURLToPath(new URL('../../../bin/run.js', import.meta.url))
     const hookEntry = fileURLToPath(new URL('../../../bin/hook.cjs', import.meta.url))
     const launcher = installLauncher({ node: process.execPath, entry, hookEntry })
-    const specs = dstackHookSpecs(how, { strictPrecheck: flags['strict-precheck'] })
+    const specs = dstackHookSpecs(how, {
+      strictPrecheck: flags['strict-precheck'],
+      strictGate: flags['strict-gate'],
+    })
     const result = installHooks(path, specs, { backupDir })
     this.say(
       result.changed

@@ -74,8 +74,7 @@ Exit codes: 0 planned (or every step passed), 2 bad flags, 3 invalid dstack.yaml
     if (!run.ok) {
       const failed = run.results.find((r) => r.status === 'failed')!
       this.say(`\nfailed: ${failed.step.name}: ${failed.error}\n${failed.output}`)
-      if (this.jsonEnabled()) this.logJson(result)
-      this.exit(signal.aborted ? EXIT.INTERRUPTED : EXIT.UNHEALTHY)
+      this.exitWith(result, signal.aborted ? EXIT.INTERRUPTED : EXIT.UNHEALTHY)
     }
     return result
   }

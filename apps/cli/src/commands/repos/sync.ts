@@ -42,8 +42,7 @@ repository failed (its line says why).`
       `${count('updated')} updated, ${count('would-update')} would update, ${count('up-to-date')} up to date, ${count('skipped')} skipped, ${count('failed')} failed`,
     )
     if (count('failed') > 0) {
-      if (this.jsonEnabled()) this.logJson({ results })
-      this.exit(EXIT.UNHEALTHY)
+      this.exitWith({ results }, EXIT.UNHEALTHY)
     }
     return { results }
   }

@@ -32,8 +32,7 @@ Exit codes: 0 a chain was found, 2 bad flags, 3 invalid dstack.yaml, 7 A or B na
         result.path.map((e) => `${e.from} → ${e.to}  [${e.kind}]  ${where(e)}\n    ${e.spec}`).join('\n'),
       )
     if (!result.path) {
-      if (this.jsonEnabled()) this.logJson(result)
-      this.exit(EXIT.NOT_FOUND)
+      this.exitWith(result, EXIT.NOT_FOUND)
     }
     return result
   }
