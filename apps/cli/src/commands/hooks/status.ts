@@ -31,8 +31,7 @@ export default class HooksStatusCommand extends DstackCommand {
       ].join('\n'),
     )
     if (missing.length > 0 || status.stale.length > 0) {
-      if (this.jsonEnabled()) this.logJson(status)
-      this.exit(EXIT.UNHEALTHY)
+      this.exitWith(status, EXIT.UNHEALTHY)
     }
     return status
   }
