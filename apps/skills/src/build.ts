@@ -44,7 +44,8 @@ export function pluginHookSpecs(): HookSpec[] {
 export function pluginHooks(): HooksFile {
   const hooks: HooksFile['hooks'] = {}
   for (const spec of pluginHookSpecs()) {
-    const groups = (hooks[spec.event] ??= [])
+    hooks[spec.event] ??= []
+    const groups = hooks[spec.event]!
     let group = groups.find((g) => (g.matcher ?? '') === (spec.matcher ?? ''))
     if (!group) {
       group = spec.matcher ? { matcher: spec.matcher, hooks: [] } : { hooks: [] }

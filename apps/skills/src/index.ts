@@ -4,6 +4,7 @@ export {
   buildPlugin,
   PLUGIN_DESCRIPTION,
   PLUGIN_NAME,
+  PLUGIN_ROOT,
   pluginHookSpecs,
   pluginHooks,
   SHIM,

@@ -11,6 +11,7 @@ import {
   LISTING_BUDGET_CHARS,
   listingCost,
   mentionedCommands,
+  PLUGIN_ROOT,
   pluginHooks,
   readBundle,
   validateBundle,
@@ -173,15 +174,13 @@ describe('the validator', () => {
         SessionStart: [
           {
             matcher: 'Bash',
-            hooks: [{ type: 'command', command: '${CLAUDE_PLUGIN_ROOT}/bin/dstack', args: [] }],
+            hooks: [{ type: 'command', command: `${PLUGIN_ROOT}/bin/dstack`, args: [] }],
           },
         ],
         UserPromptSubmit: [{ matcher: 'Edit', hooks: [] }],
         Stop: [
           {
-            hooks: [
-              { type: 'command', command: '${CLAUDE_PLUGIN_ROOT}/bin/dstack', args: [], if: 'Bash(git *)' },
-            ],
+            hooks: [{ type: 'command', command: `${PLUGIN_ROOT}/bin/dstack`, args: [], if: 'Bash(git *)' }],
           },
         ],
         PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: 'dstack hook PreToolUse' }] }],
@@ -192,7 +191,7 @@ describe('the validator', () => {
       'SessionStart matcher "Bash" is not one of its values',
       'UserPromptSubmit takes no matcher (Claude Code would silently ignore "Edit")',
       'Stop: "if" only works on tool events',
-      'PreToolUse: a plugin handler must use the exec form (command + args) under ${CLAUDE_PLUGIN_ROOT}',
+      `PreToolUse: a plugin handler must use the exec form (command + args) under ${PLUGIN_ROOT}`,
       'unknown event OnSave',
     ])
   })

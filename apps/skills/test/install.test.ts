@@ -12,6 +12,7 @@ import {
   installBundle,
   installTarget,
   listInstalled,
+  PLUGIN_ROOT,
   readBundle,
   uninstallBundle,
   validateHooks,
@@ -67,7 +68,7 @@ describe('install into .claude', () => {
     expect(JSON.stringify(settings.hooks.PreToolUse)).toContain(join(claudeDir, 'dstack', 'bin', 'dstack'))
     // Outside a plugin, ${CLAUDE_PLUGIN_ROOT} points at the installed templates.
     const plan = readFileSync(join(claudeDir, 'commands', 'plan.md'), 'utf8')
-    expect(plan).not.toContain('${CLAUDE_PLUGIN_ROOT}')
+    expect(plan).not.toContain(PLUGIN_ROOT)
     expect(existsSync(join(claudeDir, 'dstack', 'templates', 'PLAN.md'))).toBe(true)
     expect(statSync(join(claudeDir, 'dstack', 'bin', 'dstack')).mode & 0o111).not.toBe(0)
 
@@ -135,7 +136,7 @@ describe('the plugin', () => {
     const hooks = JSON.parse(readFileSync(join(built.plugin, 'hooks', 'hooks.json'), 'utf8'))
     expect(validateHooks(hooks)).toEqual([])
     expect(hooks.hooks.SessionStart[0].hooks[0]).toMatchObject({
-      command: '${CLAUDE_PLUGIN_ROOT}/bin/dstack',
+      command: `${PLUGIN_ROOT}/bin/dstack`,
       args: ['hook', 'SessionStart'],
     })
   })
@@ -183,7 +184,6 @@ describe('the plugin', () => {
       'utf8',
     )
     expect(rule).toMatch(/^---\ndescription: ".+"\nglobs: ".*\*\*\/\*\.rs.*"\nalwaysApply: false\n---/)
-    for (const file of files)
-      expect(readFileSync(join(out, file), 'utf8')).not.toContain('${CLAUDE_PLUGIN_ROOT}')
+    for (const file of files) expect(readFileSync(join(out, file), 'utf8')).not.toContain(PLUGIN_ROOT)
   })
 })

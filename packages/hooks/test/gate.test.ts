@@ -70,7 +70,11 @@ describe('the quality gate', () => {
   it('the hook ignores other commands, dry runs, and directories outside a repository (fails open)', async () => {
     const dir = repo()
     for (const command of ['git status', 'echo git commit', 'git commit --dry-run -m x', 'git push'])
-      expect(await gateHook(commit(dir, command), { strict: true })).toEqual({ stdout: '', stderr: '', exitCode: 0 })
+      expect(await gateHook(commit(dir, command), { strict: true })).toEqual({
+        stdout: '',
+        stderr: '',
+        exitCode: 0,
+      })
     const outside = tempDir('dstack-gate-outside-')
     expect((await gateHook(commit(outside), { strict: true })).exitCode).toBe(0)
   })
