@@ -211,17 +211,17 @@ describe('readRepoIdentity', () => {
     })
   })
 
-  it('is cheap enough for a hook: well under a millisecond per call', () => {
+  it('is cheap enough for a hook: it reads files and never starts git (its speed is in the hooks bench)', () => {
     const root = initRepo()
     commit(root, 'one', { 'src/a.ts': 'x\n' })
     git(root, 'remote', 'add', 'origin', 'git@github.com:o/r.git')
-    const file = join(root, 'src/a.ts')
-    for (let i = 0; i < 50; i++) readRepoIdentity(file)
-    const start = process.hrtime.bigint()
-    const n = 500
-    for (let i = 0; i < n; i++) readRepoIdentity(file)
-    const perCallMs = Number(process.hrtime.bigint() - start) / 1e6 / n
-    expect(perCallMs).toBeLessThan(1)
+    const path = process.env.PATH
+    process.env.PATH = '' // no git to start
+    try {
+      expect(readRepoIdentity(join(root, 'src/a.ts'))).toMatchObject({ root, canonical: 'github.com/o/r' })
+    } finally {
+      process.env.PATH = path
+    }
   })
 })
 
