@@ -15,7 +15,12 @@ const { readFileSync } = require('node:fs')
 
 const [, , topic, event, ...rest] = process.argv
 const runJs = join(__dirname, 'run.js')
-if (topic !== 'hook' || !event || !/^[A-Z][A-Za-z]+$/.test(event) || rest.some((arg) => arg !== '--strict')) {
+if (
+  topic !== 'hook' ||
+  !event ||
+  !/^[A-Z][A-Za-z]+$/.test(event) ||
+  rest.some((arg) => arg !== '--strict' && arg !== '--strict-gate')
+) {
   // Help, typos and anything else: the full CLI explains.
   import(runJs)
 } else {
@@ -29,6 +34,7 @@ if (topic !== 'hook' || !event || !/^[A-Z][A-Za-z]+$/.test(event) || rest.some((
   }
   runHook(event, stdin, {
     strict: rest.includes('--strict'),
+    strictGate: rest.includes('--strict-gate'),
     flushCommand: { command: process.execPath, args: [runJs] },
   }).then((result) => {
     if (result.stderr) process.stderr.write(`${result.stderr}\n`)

@@ -14,7 +14,12 @@ enableCompileCache?.()
 // `dstack hook <Event>` runs on every tool call Claude makes: hand it to the lean CommonJS entry before loading
 // oclif (~150 ms). `dstack hook --help` and anything malformed go through oclif like any other command.
 const [, , topic, event, ...rest] = process.argv
-if (topic === 'hook' && event && /^[A-Z][A-Za-z]+$/.test(event) && rest.every((arg) => arg === '--strict')) {
+if (
+  topic === 'hook' &&
+  event &&
+  /^[A-Z][A-Za-z]+$/.test(event) &&
+  rest.every((arg) => arg === '--strict' || arg === '--strict-gate')
+) {
   await import('./hook.cjs')
 } else {
   // Piped output is read by programs and agents: do not wrap errors and help at 80 columns.

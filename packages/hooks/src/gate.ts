@@ -132,27 +132,110 @@ export async function checkGate(repo: string): Promise<GateCheck> {
   return { passed, tree, answers, open, message }
 }
 
+/** Commit options that take a value as the next word (so that word is not a pathspec). */
+const VALUE_OPTIONS = new Set([
+  '-m',
+  '--message',
+  '-F',
+  '--file',
+  '-C',
+  '--reuse-message',
+  '-c',
+  '--reedit-message',
+  '-t',
+  '--template',
+  '--author',
+  '--date',
+  '--cleanup',
+  '--fixup',
+  '--squash',
+  '--trailer',
+  '--pathspec-from-file',
+])
+/** Options that make the commit take more than what is staged. */
+const WIDENING =
+  /^(-[a-zA-Z]*[aiop][a-zA-Z]*|--all|--include|--only|--interactive|--patch|--pathspec-from-file(=.*)?)$/
+/** Git subcommands that change the index before the commit in the same command line. */
+const INDEX_CHANGING = new Set([
+  'add',
+  'rm',
+  'mv',
+  'reset',
+  'restore',
+  'stash',
+  'checkout',
+  'switch',
+  'apply',
+  'am',
+  'merge',
+  'cherry-pick',
+  'revert',
+  'pull',
+  'rebase',
+])
+
+/**
+ * Why the gate cannot know what a `git commit` will record (it checks the staged tree before the command runs), or
+ * null when the commit records exactly the index.
+ *
+ * @example
+ * unverifiableCommit({ args: ['-am', 'x'], before: [] }) // 'it commits more than what is staged (-am)'
+ */
+export function unverifiableCommit(call: { args: string[]; before: string[] }): string | null {
+  const changing = call.before.filter((sub) => INDEX_CHANGING.has(sub))
+  if (changing.length > 0) return `the same command runs git ${changing.join(', ')} first`
+  for (let i = 0; i < call.args.length; i++) {
+    const arg = call.args[i]!
+    if (arg === '--') return 'it names paths to commit'
+    if (VALUE_OPTIONS.has(arg)) {
+      i++
+      continue
+    }
+    const short = /^-[a-zA-Z]+$/.test(arg)
+    // In a cluster (`-sm msg`, `-amfix`), everything from a value-taking letter on is that option's value.
+    const flags = short ? arg.replace(/[mFCct].*$/, '') : arg.split('=')[0]!
+    if (WIDENING.test(flags)) return `it commits more than what is staged (${arg})`
+    if (short && /[mFCct]$/.test(arg) && flags.length === arg.length - 1) i++
+    else if (!arg.startsWith('-')) return `it names paths to commit (${arg})`
+  }
+  return null
+}
+
 /**
  * PreToolUse on Bash `git commit`: unanswered or "no" questions are shown to Claude (the commit goes ahead); with
- * `strict` they block it (exit 2 with the questions). Outside a repository, or when git fails, it stays out of the
- * way (hooks fail open).
+ * `strict` they block it (exit 2 with the questions). A commit whose content cannot be known beforehand (`-a`,
+ * paths, a `git add` earlier in the same command) counts as unanswered. Outside a repository it stays out of the
+ * way; when the check itself fails, strict mode blocks (it cannot vouch for the commit) and the default lets it be.
  */
 export async function gateHook(input: HookInput, options: { strict: boolean }): Promise<HookResult> {
   const command = typeof input.tool_input?.command === 'string' ? input.tool_input.command : ''
-  const call = input.tool_name === 'Bash' && input.cwd ? gitCalls(command, input.cwd, 'commit')[0] : undefined
-  if (!call || call.args.includes('--dry-run')) return { stdout: '', stderr: '', exitCode: 0 }
-  let check: GateCheck
-  try {
-    check = await checkGate(call.dir)
-  } catch {
-    return { stdout: '', stderr: '', exitCode: 0 }
+  const calls = input.tool_name === 'Bash' && input.cwd ? gitCalls(command, input.cwd, 'commit') : []
+  const messages: string[] = []
+  for (const call of calls) {
+    if (call.args.includes('--dry-run')) continue
+    const unverifiable = unverifiableCommit(call)
+    if (unverifiable) {
+      messages.push(
+        `dstack gate: cannot check this commit, because ${unverifiable}. Stage in its own command, answer with \`dstack gate answer …\`, then run a plain \`git commit -m …\`.`,
+      )
+      continue
+    }
+    try {
+      const check = await checkGate(call.dir)
+      if (!check.passed) messages.push(check.message)
+    } catch (error) {
+      const text = (error as Error).message
+      if (/not a git repository/i.test(text)) continue
+      messages.push(`dstack gate: could not check what is staged in ${call.dir}: ${text.split('\n')[0]}`)
+    }
   }
-  if (check.passed) return { stdout: '', stderr: '', exitCode: 0 }
+  if (messages.length === 0) return { stdout: '', stderr: '', exitCode: 0 }
+  const message = messages.join('\n')
   if (options.strict)
-    return { stdout: '', stderr: `${check.message}\nCommit blocked by the strict gate.`, exitCode: 2 }
+    return { stdout: '', stderr: `${message}\nCommit blocked by the strict gate.`, exitCode: 2 }
   return {
     stdout: JSON.stringify({
-      hookSpecificOutput: { hookEventName: 'PreToolUse', additionalContext: check.message },
+      hookSpecificOutput: { hookEventName: 'PreToolUse', additionalContext: message },
     }),
     stderr: '',
     exitCode: 0,

@@ -43,6 +43,8 @@ export interface RunHookOptions {
   env?: NodeJS.ProcessEnv
   /** `--strict`: a pre-check that finds overlaps blocks the push (exit 2). Also DSTACK_PRECHECK=strict. */
   strict?: boolean
+  /** `--strict-gate`: a commit with open quality-gate questions is blocked (exit 2). Also DSTACK_GATE=strict. */
+  strictGate?: boolean
   /** How to start `dstack outbox flush` in the background: the command and its leading arguments. */
   flushCommand?: { command: string; args: string[] }
 }
@@ -208,14 +210,14 @@ export async function runHook(
         return await sessionStart(input, env)
       }
       case 'PreToolUse': {
-        // A commit meets the quality gate (no brain needed); a push meets the pre-check.
+        // A commit meets the quality gate (no brain needed); a push meets the pre-check; a line may do both.
         const gate = await gateHook(input, {
-          strict: options.strict === true || env.DSTACK_GATE === 'strict',
+          strict: options.strictGate === true || env.DSTACK_GATE === 'strict',
         })
-        if (gate.exitCode !== 0 || gate.stdout) return gate
+        if (gate.exitCode !== 0) return gate
         const { prePush } = await heavyPath()
         const strict = options.strict === true || env.DSTACK_PRECHECK === 'strict'
-        return await prePush(input, env, { strict, push: gitPush })
+        return mergeContext(gate, await prePush(input, env, { strict, push: gitPush }))
       }
     }
     // Get queued work into the brain soon, so teammates see it; a flusher already running is left alone.
@@ -225,5 +227,26 @@ export async function runHook(
     return ok()
   } catch (error) {
     return ok('', `dstack hook ${event}: ${(error as Error).message}`)
+  }
+}
+
+/** Two PreToolUse results as one: a block wins; otherwise both messages reach Claude. */
+function mergeContext(first: HookResult, second: HookResult): HookResult {
+  if (second.exitCode !== 0 || !first.stdout) return second
+  if (!second.stdout) return first
+  const a = JSON.parse(first.stdout) as { hookSpecificOutput?: { additionalContext?: string } }
+  const b = JSON.parse(second.stdout) as {
+    systemMessage?: string
+    hookSpecificOutput?: { additionalContext?: string }
+  }
+  const context = [a.hookSpecificOutput?.additionalContext, b.hookSpecificOutput?.additionalContext].filter(
+    Boolean,
+  )
+  return {
+    ...second,
+    stdout: JSON.stringify({
+      ...b,
+      hookSpecificOutput: { hookEventName: 'PreToolUse', additionalContext: context.join('\n\n') },
+    }),
   }
 }

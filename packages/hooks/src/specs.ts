@@ -38,9 +38,9 @@ export function dstackHookSpecs(
   const handler = (
     event: string,
     timeout: number,
-    extra: { if?: string; statusMessage?: string; strict?: boolean } = {},
+    extra: { if?: string; statusMessage?: string; strict?: '--strict' | '--strict-gate' | false } = {},
   ) => {
-    const args = ['hook', event, ...(extra.strict ? ['--strict'] : [])]
+    const args = ['hook', event, ...(extra.strict ? [extra.strict] : [])]
     return {
       type: 'command' as const,
       // The plugin uses the exec form: no shell, and the placeholder path may hold spaces.
@@ -64,18 +64,19 @@ export function dstackHookSpecs(
       handler: handler('PreToolUse', 60, {
         if: 'Bash(git push *)',
         statusMessage: 'dstack: checking the push against teammates’ work',
-        strict: options.strictPrecheck,
+        strict: options.strictPrecheck ? '--strict' : false,
       }),
     },
-    {
+    // Two rules: `git commit …` and `git -C dir commit …` (an `if` rule has no optional words).
+    ...['Bash(git commit *)', 'Bash(git * commit *)'].map((rule) => ({
       event: 'PreToolUse',
       matcher: 'Bash',
       handler: handler('PreToolUse', 30, {
-        if: 'Bash(git commit *)',
+        if: rule,
         statusMessage: 'dstack: quality gate',
-        strict: options.strictGate,
+        strict: options.strictGate ? ('--strict-gate' as const) : false,
       }),
-    },
+    })),
     { event: 'PostToolUse', matcher: EDIT_MATCHER, handler: handler('PostToolUse', 10) },
     {
       event: 'PostToolUse',

@@ -67,6 +67,46 @@ describe('the quality gate', () => {
     expect(await gateHook(commit(dir), { strict: true })).toEqual({ stdout: '', stderr: '', exitCode: 0 })
   })
 
+  it('a commit whose content is not the staged tree counts as unanswered, even with all-yes answers', async () => {
+    const dir = repo()
+    await recordGateAnswers(dir, ALL_YES)
+    for (const command of [
+      'git commit -am wip',
+      'git commit -a -m wip',
+      'git commit --all -m wip',
+      'git commit -m wip a.ts',
+      'git commit -m wip -- a.ts',
+      'git add -A && git commit -m "add all"',
+      'git stash pop; git commit -m x',
+    ]) {
+      const r = await gateHook(commit(dir, command), { strict: true })
+      expect(r.exitCode, command).toBe(2)
+      expect(r.stderr, command).toContain('dstack gate: cannot check this commit')
+    }
+    // Plain commits of the staged tree pass, wherever the command line says they run.
+    const elsewhere = tempDir('dstack-gate-elsewhere-')
+    for (const [cwd, command] of [
+      [dir, 'git commit -m "fix: a; b && c"'],
+      [dir, 'git commit -sm "signed"'],
+      [dir, 'git commit --message=x --author "A <a@b>"'],
+      [elsewhere, `git -C ${dir} commit -m x`],
+      [elsewhere, `cd '${dir}' && git commit -v -m x`],
+    ] as const)
+      expect(await gateHook(commit(cwd, command), { strict: true }), command).toEqual({
+        stdout: '',
+        stderr: '',
+        exitCode: 0,
+      })
+  })
+
+  it('strict mode blocks when the check itself fails; the default lets the commit be', async () => {
+    const input = commit('/nonexistent/dstack-gate', 'git commit -m x')
+    const strict = await gateHook(input, { strict: true })
+    expect(strict.exitCode).toBe(2)
+    expect(strict.stderr).toContain('could not check what is staged in /nonexistent/dstack-gate')
+    expect((await gateHook(input, { strict: false })).exitCode).toBe(0)
+  })
+
   it('the hook ignores other commands, dry runs, and directories outside a repository (fails open)', async () => {
     const dir = repo()
     for (const command of ['git status', 'echo git commit', 'git commit --dry-run -m x', 'git push'])
