@@ -11,22 +11,26 @@ export const PLUGIN_DESCRIPTION =
   'Shared memory, a team brain, multi-repo awareness, VPS deploys and a browser for coding agents, through the dstack CLI'
 
 /**
- * The CLI shim a plugin ships in bin/ (Claude Code puts it on the Bash tool's PATH, and the hooks run it). It runs
- * the dstack that `dstack hooks install` set up, else another `dstack` on PATH (never itself); without one, a hook
- * drains its input and exits 0 (hooks fail open) and anything else says how to install dstack.
+ * The CLI shim a plugin ships in bin/ (Claude Code puts it on the Bash tool's PATH, and the hooks run it). Hooks run
+ * only dstack's launcher ($DSTACK_HOME/bin/dstack, written by `dstack hooks install --launcher-only` or `dstack
+ * skills install`), never a `dstack` found on PATH (another tool of that name could block every prompt); without it
+ * they drain their input and exit 0 (hooks fail open), as does a call with no arguments (an older Claude Code that
+ * drops exec-form args). Other calls fall back to a `dstack` on PATH that is not a shim.
  */
 export const SHIM = `#!/bin/sh
-# dstack plugin shim: finds the real dstack CLI. Hooks fail open when it is missing.
-self_dir=$(cd "$(dirname "$0")" && pwd)
+# dstack plugin shim: runs dstack's launcher. Hooks fail open when it is missing.
 launcher="\${DSTACK_HOME:-$HOME/.dstack}/bin/dstack"
-if [ -x "$launcher" ]; then exec "$launcher" "$@"; fi
+if [ -x "$launcher" ] && ! grep -q '^# dstack plugin shim' "$launcher" 2>/dev/null; then exec "$launcher" "$@"; fi
+if [ $# -eq 0 ] || [ "$1" = hook ]; then cat >/dev/null 2>&1; exit 0; fi
 IFS=:
 for dir in $PATH; do
-  [ "$dir" = "$self_dir" ] && continue
-  if [ -x "$dir/dstack" ]; then exec "$dir/dstack" "$@"; fi
+  candidate="$dir/dstack"
+  [ -x "$candidate" ] || continue
+  [ "$candidate" -ef "$0" ] && continue
+  grep -q '^# dstack plugin shim' "$candidate" 2>/dev/null && continue
+  exec "$candidate" "$@"
 done
-if [ "$1" = hook ]; then cat >/dev/null; exit 0; fi
-echo "dstack is not installed: npm install -g @dstack/cli, then dstack hooks install" >&2
+echo "dstack is not installed: npm install -g @dstack/cli, then dstack hooks install --launcher-only" >&2
 exit 127
 `
 

@@ -17,6 +17,8 @@ export interface CliManifest {
           allowNo?: boolean
           required?: boolean
           options?: readonly string[]
+          /** Takes every following word up to the next flag (oclif's greedy `multiple`). */
+          multiple?: boolean
         }
       >
     }
@@ -55,7 +57,11 @@ export function mentionedCommands(doc: Pick<SourceDoc, 'body' | 'bodyLine' | 'pa
       let text = raw.replace(/^\s*\$\s+/, '').trim()
       while (text.endsWith('\\') && i + 1 < lines.length)
         text = `${text.slice(0, -1).trimEnd()} ${lines[++i]!.trim()}`
-      if (/^dstack(\s|$)/.test(text)) found.push({ path: doc.path, line, text: dropComment(text), run: true })
+      // Each command of a line: `cd api && dstack repos plan`, `VAR=1 dstack sync | head`.
+      for (const segment of dropComment(text).split(/\s(?:&&|\|\||;|\|)\s/)) {
+        const command = segment.trim().replace(/^(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)+/, '')
+        if (/^dstack(\s|$)/.test(command)) found.push({ path: doc.path, line, text: command, run: true })
+      }
       continue
     }
     for (const span of raw.matchAll(/`(dstack(?:\s[^`]*)?)`/g))
@@ -111,7 +117,7 @@ export function words(text: string): string[] {
 }
 
 const SHELL_STOP = new Set(['|', '||', '&&', ';', '>', '>>', '<', '2>&1', '&'])
-const GLOBAL_FLAGS = new Set(['--help', '-h'])
+const GLOBAL_FLAGS = new Set(['--help', '-h', '--version'])
 
 /**
  * Why a `dstack …` line is not a real command of the CLI (unknown command or flag, a value outside a flag's options,
@@ -167,14 +173,23 @@ export function checkCommand(mention: CommandMention, manifest: CliManifest): st
         if (value === undefined) return `${shown} --${flag.name} needs a value`
         if (flag.options && !isPlaceholder(value) && !flag.options.includes(value))
           return `${shown} --${flag.name} takes ${flag.options.join('|')}, not ${value}`
+        // oclif's `multiple` options take every following word up to the next flag.
+        if (flag.multiple) while (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('-')) i++
       } else if (inline !== undefined) return `${shown} --${flag.name} takes no value`
       continue
     }
-    if (/^-[A-Za-z]$/.test(token)) {
-      const flag = flags.find((f) => f.char === token.slice(1))
-      if (!flag) return `${shown} has no flag ${token}`
-      seen.add(flag.name)
-      if (flag.type === 'option' && argv[++i] === undefined) return `${shown} ${token} needs a value`
+    if (/^-[A-Za-z]/.test(token)) {
+      // `-i`, `-Xvalue`, or a cluster of boolean short flags (`-iD`).
+      for (let c = 1; c < token.length; c++) {
+        const flag = flags.find((f) => f.char === token[c])
+        if (!flag) return `${shown} has no flag -${token[c]}${token.length > 2 ? ` (in ${token})` : ''}`
+        seen.add(flag.name)
+        if (flag.type === 'option') {
+          if (c === token.length - 1 && argv[++i] === undefined) return `${shown} -${token[c]} needs a value`
+          if (flag.multiple) while (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('-')) i++
+          break
+        }
+      }
       continue
     }
     positionals++

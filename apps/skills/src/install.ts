@@ -12,6 +12,7 @@ import {
 } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
+import { findRepo } from '@dstack/git'
 import { dstackHookSpecs, hooksStatus, installHooks, uninstallHooks } from '@dstack/hooks'
 import { z } from 'zod'
 import { PLUGIN_ROOT, SHIM } from './build.ts'
@@ -25,10 +26,11 @@ export interface InstallTarget {
 }
 
 /**
- * The .claude directory for a scope: `$CLAUDE_CONFIG_DIR` or ~/.claude for the user, `<project>/.claude` for a project.
+ * The .claude directory for a scope: `$CLAUDE_CONFIG_DIR` or ~/.claude for the user; for a project, `.claude` at
+ * the root of the repository holding `project` (or `project` itself outside one).
  *
  * @example
- * installTarget('project', '/work/api') // { scope: 'project', claudeDir: '/work/api/.claude' }
+ * installTarget('project', '/work/api/src') // { scope: 'project', claudeDir: '/work/api/.claude' }
  */
 export function installTarget(
   scope: 'user' | 'project',
@@ -36,7 +38,9 @@ export function installTarget(
   env = process.env,
 ): InstallTarget {
   const claudeDir =
-    scope === 'project' ? join(project, '.claude') : (env.CLAUDE_CONFIG_DIR ?? join(homedir(), '.claude'))
+    scope === 'project'
+      ? join(findRepo(project)?.root ?? project, '.claude')
+      : (env.CLAUDE_CONFIG_DIR ?? join(homedir(), '.claude'))
   return { scope, claudeDir }
 }
 
@@ -51,6 +55,8 @@ const recordSchema = z.strictObject({
   settingsBefore: z.string().nullable(),
   /** Whether the .claude directory itself was there before (uninstall removes it only if the install made it). */
   claudeDirExisted: z.boolean(),
+  /** Whether this install added dstack's hooks (false when `dstack hooks install` had put them there first). */
+  hooksOurs: z.boolean(),
 })
 type InstallRecord = z.infer<typeof recordSchema>
 
@@ -65,8 +71,9 @@ export function installFiles(
   bundle: Bundle,
   target: InstallTarget,
 ): Map<string, { text: string; mode: number }> {
-  const home = join(target.claudeDir, HOME_DIR)
-  // Outside a plugin there is no ${CLAUDE_PLUGIN_ROOT}: the templates and the shim live in .claude/dstack.
+  // Outside a plugin there is no ${CLAUDE_PLUGIN_ROOT}: templates and the shim live in .claude/dstack — by absolute
+  // path for the user, relative to the repository for a project (its .claude is shared with other machines).
+  const home = target.scope === 'project' ? `.claude/${HOME_DIR}` : join(target.claudeDir, HOME_DIR)
   const local = (text: string) => text.replaceAll(PLUGIN_ROOT, home)
   const files = new Map<string, { text: string; mode: number }>()
   for (const skill of bundle.skills)
@@ -82,9 +89,13 @@ export function installFiles(
   return files
 }
 
-/** The hook handlers an install adds to settings.json: dstack's specs, run through the installed shim. */
+/** The hook handlers an install adds: through the installed shim for the user; each teammate's own dstack for a project. */
 function hookSpecs(target: InstallTarget) {
-  return dstackHookSpecs({ kind: 'path', path: join(target.claudeDir, HOME_DIR, 'bin', 'dstack') })
+  return dstackHookSpecs(
+    target.scope === 'project'
+      ? { kind: 'per-user' }
+      : { kind: 'path', path: join(target.claudeDir, HOME_DIR, 'bin', 'dstack') },
+  )
 }
 
 export interface InstallReport {
@@ -93,21 +104,27 @@ export interface InstallReport {
   unchanged: number
   /** Files of someone else's that were in the way, moved to .claude/dstack/backup (restored by uninstall). */
   backedUp: string[]
+  /** Installed files edited since the last install: left as they are (delete one to get the shipped version). */
+  keptModified: string[]
   hooksChanged: boolean
+  /** dstack's hooks were already installed by `dstack hooks install`: left as they are. */
+  hooksLeft: boolean
 }
 
 /**
  * Installs the bundle into a .claude directory: skills/, commands/, dstack/templates, dstack/bin/dstack, and the
- * hooks in settings.json. Idempotent (a second run writes nothing); a file of someone else's in the way is moved to
- * .claude/dstack/backup first, and uninstall puts it back.
+ * hooks in settings.json (unless `dstack hooks install` put dstack's hooks there already). Idempotent (a second run
+ * writes nothing); a file of someone else's in the way is moved to .claude/dstack/backup first (the record is
+ * written at once, so an interrupted install can still be undone) and uninstall puts it back; an installed file
+ * edited since is left alone.
  *
  * @example
  * const report = installBundle(readBundle('skills'), installTarget('user'))
- * report.written.length // 33 on the first run, 0 on the next
+ * report.written.length // 37 on the first run, 0 on the next
  */
 export function installBundle(bundle: Bundle, target: InstallTarget): InstallReport {
   // A settings.json that is not valid JSON throws here, before any file is written.
-  hooksStatus(settingsPath(target), hookSpecs(target))
+  const status = hooksStatus(settingsPath(target), hookSpecs(target))
   const previous = readRecord(target)
   const record: InstallRecord = previous ?? {
     version: 1,
@@ -116,8 +133,17 @@ export function installBundle(bundle: Bundle, target: InstallTarget): InstallRep
     backedUp: [],
     settingsBefore: existsSync(settingsPath(target)) ? readFileSync(settingsPath(target), 'utf8') : null,
     claudeDirExisted: existsSync(target.claudeDir),
+    hooksOurs: status.stale.length === 0 && status.installed.every((i) => i.state === 'missing'),
   }
-  const report: InstallReport = { target, written: [], unchanged: 0, backedUp: [], hooksChanged: false }
+  const report: InstallReport = {
+    target,
+    written: [],
+    unchanged: 0,
+    backedUp: [],
+    keptModified: [],
+    hooksChanged: false,
+    hooksLeft: !record.hooksOurs,
+  }
   const wanted = installFiles(bundle, target)
   for (const [rel, { text, mode }] of wanted) {
     const file = join(target.claudeDir, rel)
@@ -127,19 +153,29 @@ export function installBundle(bundle: Bundle, target: InstallTarget): InstallRep
       report.unchanged++
       continue
     }
+    if (current !== null && rel in record.files && sha(current) !== record.files[rel]) {
+      report.keptModified.push(rel)
+      continue
+    }
     if (current !== null && !(rel in record.files)) {
-      // Not ours: keep it to put back on uninstall.
+      // Not ours: keep it to put back on uninstall. Never over an earlier backup of the same path.
       const saved = join(backupDir(target), rel)
+      if (existsSync(saved))
+        throw new Error(
+          `${file} is in the way and ${saved} already holds a backup of it: move one of them first`,
+        )
       mkdirSync(dirname(saved), { recursive: true })
       renameSync(file, saved)
       record.backedUp.push(rel)
       report.backedUp.push(rel)
+      writeRecord(target, record)
     }
     mkdirSync(dirname(file), { recursive: true })
     writeFileSync(file, text, { mode })
     chmodSync(file, mode)
     record.files[rel] = sha(text)
     report.written.push(rel)
+    writeRecord(target, record)
   }
   // Files an earlier version installed that this one no longer has.
   for (const rel of Object.keys(record.files))
@@ -147,15 +183,17 @@ export function installBundle(bundle: Bundle, target: InstallTarget): InstallRep
       removeOurs(target, rel, record.files[rel]!)
       delete record.files[rel]
     }
-  const hooks = installHooks(settingsPath(target), hookSpecs(target), { backupDir: backupDir(target) })
-  report.hooksChanged = hooks.changed
+  if (record.hooksOurs)
+    report.hooksChanged = installHooks(settingsPath(target), hookSpecs(target), {
+      backupDir: backupDir(target),
+    }).changed
   writeRecord(target, record)
   return report
 }
 
 export interface UninstallReport {
   removed: string[]
-  /** Installed files someone edited since: kept, not deleted. */
+  /** Installed files someone edited since: kept (when one replaced a file of yours, it is now `<path>.dstack-edited`). */
   keptModified: string[]
   restored: string[]
   hooksRemoved: boolean
@@ -163,7 +201,9 @@ export interface UninstallReport {
 
 /**
  * Removes what installBundle installed and puts back what it had moved aside; settings.json gets its original
- * bytes back when nothing else in it changed since. An installed file edited since is kept (and reported).
+ * bytes back when nothing else in it changed since (otherwise the pre-uninstall copy is kept beside it). An
+ * installed file edited since is kept; if it had replaced a file of yours, yours comes back and the edited one is
+ * kept as `<path>.dstack-edited`.
  *
  * @example
  * uninstallBundle(installTarget('user')) // { removed: [...], restored: [], keptModified: [], hooksRemoved: true }
@@ -179,23 +219,29 @@ export function uninstallBundle(target: InstallTarget): UninstallReport {
   for (const rel of record.backedUp) {
     const saved = join(backupDir(target), rel)
     const file = join(target.claudeDir, rel)
-    if (!existsSync(saved) || existsSync(file)) continue
+    if (!existsSync(saved)) continue
+    if (existsSync(file)) renameSync(file, `${file}.dstack-edited`)
     mkdirSync(dirname(file), { recursive: true })
     renameSync(saved, file)
     report.restored.push(rel)
   }
   const settings = settingsPath(target)
-  if (existsSync(settings)) {
-    report.hooksRemoved = uninstallHooks(settings, { backupDir: backupDir(target) }).changed
+  if (record.hooksOurs && existsSync(settings)) {
+    const backups = join(target.claudeDir, HOME_DIR, 'settings-backup')
+    report.hooksRemoved = uninstallHooks(settings, { backupDir: backups }).changed
     const now = readFileSync(settings, 'utf8')
     if (record.settingsBefore === null && sameJson(now, '{}')) rmSync(settings)
     else if (record.settingsBefore !== null && sameJson(now, record.settingsBefore))
       writeFileSync(settings, record.settingsBefore)
+    else if (existsSync(backups))
+      // Something else in settings.json changed since the install: keep the copy from before this uninstall.
+      for (const name of readdirSync(backups)) renameSync(join(backups, name), join(target.claudeDir, name))
   }
   rmSync(join(target.claudeDir, HOME_DIR), { recursive: true, force: true })
   for (const rel of Object.keys(record.files))
     pruneEmpty(target.claudeDir, dirname(join(target.claudeDir, rel)))
-  if (!record.claudeDirExisted && readdirSync(target.claudeDir).length === 0) rmdirSync(target.claudeDir)
+  if (!record.claudeDirExisted && existsSync(target.claudeDir) && readdirSync(target.claudeDir).length === 0)
+    rmdirSync(target.claudeDir)
   return report
 }
 
@@ -230,6 +276,8 @@ export function listInstalled(target: InstallTarget, bundle?: Bundle): Installed
 
 /** Whether the installed hooks in settings.json are all there and current. */
 export function installedHooksCurrent(target: InstallTarget): boolean {
+  // Hooks that `dstack hooks install` put there are its to report (`dstack hooks status`).
+  if (readRecord(target)?.hooksOurs === false) return true
   const status = hooksStatus(settingsPath(target), hookSpecs(target))
   return status.installed.every((i) => i.state === 'installed')
 }

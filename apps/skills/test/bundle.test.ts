@@ -61,6 +61,15 @@ const MANIFEST: CliManifest = {
       flags: { tests: { name: 'tests', type: 'option', required: true, options: ['yes', 'no'] } },
     },
     browse: { id: 'browse', strict: false, args: {}, flags: { agent: { name: 'agent', type: 'option' } } },
+    execute: {
+      id: 'execute',
+      args: { plan: { name: 'plan', required: true } },
+      flags: {
+        wave: { name: 'wave', type: 'option', multiple: true },
+        'dry-run': { name: 'dry-run', char: 'n', type: 'boolean' },
+        json: { name: 'json', char: 'j', type: 'boolean' },
+      },
+    },
   },
 }
 const check = (text: string, run = true) => checkCommand({ path: 'x', line: 1, text, run }, MANIFEST)
@@ -140,11 +149,13 @@ describe('the validator', () => {
       '$ dstack deploy api \\',
       '    --dry-run   # look first',
       'echo dstack deploy',
+      'cd api && DSTACK_AGENT=x dstack deploy --all | tee log',
       '```',
     ].join('\n')
     expect(mentionedCommands({ body, bodyLine: 5, path: 'x.md' })).toEqual([
       { path: 'x.md', line: 5, text: 'dstack deploy status <service>', run: false },
       { path: 'x.md', line: 7, text: 'dstack deploy api --dry-run', run: true },
+      { path: 'x.md', line: 10, text: 'dstack deploy --all', run: true },
     ])
   })
 
@@ -166,6 +177,12 @@ describe('the validator', () => {
     expect(check('dstack deploy status')).toBe('dstack deploy status needs <service>')
     expect(check('dstack shipit now')).toBe('no command "dstack shipit now"')
     expect(check('dstack deploy api | tee log')).toBeNull()
+    expect(check('dstack deploy -dry-run')).toBe('dstack deploy has no flag -d (in -dry-run)')
+    expect(check('dstack execute PLAN.md -nj')).toBeNull()
+    expect(check('dstack execute PLAN.md --wave 1 --wave 2')).toBeNull()
+    // oclif's greedy `multiple` takes PLAN.md as a second --wave value, so the plan is missing.
+    expect(check('dstack execute --wave 1 PLAN.md')).toBe('dstack execute needs <plan>')
+    expect(check('dstack --version')).toBeNull()
   })
 
   it('refuses hooks the events would ignore or reject', () => {

@@ -2,8 +2,9 @@
 // plugin and the adapters; run the plugin's shim.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { tempDir } from '@dstack/git/testing'
+import { dstackHookSpecs, installHooks } from '@dstack/hooks'
 import { describe, expect, it } from 'vitest'
 import {
   buildPlugin,
@@ -109,6 +110,52 @@ describe('install into .claude', () => {
     expect(readFileSync(why, 'utf8')).toContain('my note')
   })
 
+  it('a re-install leaves an edited file alone; uninstall gives back the file it replaced and keeps the edit beside it', () => {
+    const claudeDir = userClaudeDir()
+    const target = installTarget('user', undefined, { CLAUDE_CONFIG_DIR: claudeDir })
+    installBundle(bundle, target)
+    const ship = join(claudeDir, 'skills', 'ship', 'SKILL.md')
+    writeFileSync(ship, 'my edit of the installed ship\n')
+    expect(installBundle(bundle, target).keptModified).toEqual(['skills/ship/SKILL.md'])
+    expect(readFileSync(ship, 'utf8')).toBe('my edit of the installed ship\n')
+    const out = uninstallBundle(target)
+    expect(out.restored).toEqual(['skills/ship/SKILL.md'])
+    expect(readFileSync(ship, 'utf8')).toContain('my own ship')
+    expect(readFileSync(`${ship}.dstack-edited`, 'utf8')).toBe('my edit of the installed ship\n')
+  })
+
+  it('hooks that `dstack hooks install` put there (strict gate included) are left as they are, and stay after uninstall', () => {
+    const claudeDir = userClaudeDir()
+    const settings = join(claudeDir, 'settings.json')
+    installHooks(
+      settings,
+      dstackHookSpecs({ kind: 'path', path: '/opt/dstack/bin/dstack' }, { strictGate: true }),
+    )
+    const before = readFileSync(settings, 'utf8')
+    const target = installTarget('user', undefined, { CLAUDE_CONFIG_DIR: claudeDir })
+    expect(installBundle(bundle, target)).toMatchObject({ hooksLeft: true, hooksChanged: false })
+    expect(readFileSync(settings, 'utf8')).toBe(before)
+    expect(uninstallBundle(target).hooksRemoved).toBe(false)
+    expect(readFileSync(settings, 'utf8')).toBe(before)
+  })
+
+  it('a project install goes to the repository root, with nobody’s home directory in the shared files', () => {
+    const project = tempDir('dstack-project-root-')
+    execFileSync('git', ['init', '-q', project])
+    mkdirSync(join(project, 'src'))
+    const target = installTarget('project', join(project, 'src'))
+    expect(target.claudeDir).toBe(join(project, '.claude'))
+    installBundle(bundle, target)
+    const plan = readFileSync(join(project, '.claude', 'commands', 'plan.md'), 'utf8')
+    expect(plan).toContain('.claude/dstack/templates/PLAN.md')
+    expect(plan).not.toContain(project)
+    const settings = readFileSync(join(project, '.claude', 'settings.json'), 'utf8')
+    expect(settings).not.toContain(project)
+    expect(settings).toContain('DSTACK_HOME:-$HOME/.dstack')
+    uninstallBundle(target)
+    expect(readdirSync(project).sort()).toEqual(['.git', 'src'])
+  })
+
   it('a settings.json that is not JSON stops the install before anything is written', () => {
     const claudeDir = userClaudeDir()
     writeFileSync(join(claudeDir, 'settings.json'), '{ "model": "opus", ')
@@ -139,6 +186,35 @@ describe('the plugin', () => {
       command: `${PLUGIN_ROOT}/bin/dstack`,
       args: ['hook', 'SessionStart'],
     })
+  })
+
+  it('the shim never runs a `dstack` from PATH for a hook, skips other shims, and never loops', () => {
+    const out = join(tempDir('dstack-shim2-'), 'dist')
+    const shim = join(buildPlugin(bundle, out, { version: '0' }).plugin, 'bin', 'dstack')
+    const home = tempDir('dstack-shim2-home-')
+    const other = tempDir('dstack-shim2-other-')
+    // Another tool called dstack on PATH that would exit 2 (blocking every prompt) if a hook ran it.
+    writeFileSync(join(other, 'dstack'), '#!/bin/sh\necho "other dstack: $*"\nexit 2\n')
+    chmodSync(join(other, 'dstack'), 0o755)
+    // A second copy of the shim on PATH (two plugin installs).
+    const copy = join(tempDir('dstack-shim2-copy-'), 'dstack')
+    writeFileSync(copy, readFileSync(shim, 'utf8'))
+    chmodSync(copy, 0o755)
+    const env = {
+      PATH: `${dirname(shim)}:${dirname(copy)}:${other}:/usr/bin:/bin`,
+      DSTACK_HOME: home,
+      HOME: home,
+    }
+    expect(spawnSync(shim, ['hook', 'UserPromptSubmit'], { input: '{}', env }).status).toBe(0)
+    expect(spawnSync(shim, [], { input: '{}', env }).status).toBe(0) // exec-form args dropped by an old Claude Code
+    const plain = spawnSync(shim, ['--version'], { env, encoding: 'utf8', timeout: 5000 })
+    expect(plain.stdout).toBe('other dstack: --version\n')
+    const noOther = spawnSync(shim, ['sync'], {
+      env: { ...env, PATH: `${dirname(shim)}:${dirname(copy)}:/usr/bin:/bin` },
+      encoding: 'utf8',
+      timeout: 5000,
+    })
+    expect(noOther.status).toBe(127)
   })
 
   it('the shim runs the installed dstack, and without one a hook drains its input and exits 0', () => {

@@ -1,7 +1,8 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { dstackHome } from '@dstack/config'
-import { type Launcher, repositoryAt } from '@dstack/hooks'
+import { installLauncher, type Launcher, repositoryAt } from '@dstack/hooks'
 
 /** Where `dstack hooks …` works: the settings file, how its hooks reach dstack, where backups go. */
 export interface HookTarget {
@@ -28,4 +29,13 @@ export function hookTarget(project: boolean): HookTarget {
     launcher: { kind: 'per-user' },
     backupDir: join(dstackHome(), 'backups'),
   }
+}
+
+/**
+ * Writes (or keeps) $DSTACK_HOME/bin/dstack, the launcher hooks and the plugin's shim run: this Node on this CLI.
+ */
+export function installThisLauncher(): string {
+  const entry = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+  const hookEntry = fileURLToPath(new URL('../../bin/hook.cjs', import.meta.url))
+  return installLauncher({ node: process.execPath, entry, hookEntry })
 }

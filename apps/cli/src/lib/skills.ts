@@ -31,6 +31,7 @@ export function cliManifest(config: Config): CliManifest {
             allowNo: f.type === 'boolean' ? f.allowNo : undefined,
             required: f.required,
             options: f.type === 'option' ? f.options : undefined,
+            multiple: f.type === 'option' ? f.multiple && !f.multipleNonGreedy : undefined,
           },
         ]),
       ),

@@ -1,8 +1,7 @@
-import { fileURLToPath } from 'node:url'
-import { dstackHookSpecs, type InstallResult, installHooks, installLauncher } from '@dstack/hooks'
+import { dstackHookSpecs, type InstallResult, installHooks } from '@dstack/hooks'
 import { Flags } from '@oclif/core'
 import { DstackCommand } from '../../lib/command.ts'
-import { hookTarget } from '../../lib/settings-path.ts'
+import { hookTarget, installThisLauncher } from '../../lib/settings-path.ts'
 
 export default class HooksInstall extends DstackCommand {
   static override summary = "Install dstack's hooks into Claude Code's settings.json"
@@ -25,18 +24,25 @@ Exit codes: 0 installed or already current, 2 settings.json is not valid JSON (l
     'strict-precheck': Flags.boolean({
       description: 'block a push that overlaps teammates’ unpublished work',
     }),
+    'launcher-only': Flags.boolean({
+      description:
+        'only write ~/.dstack/bin/dstack (for the Claude Code plugin, whose hooks.json already holds the hooks)',
+      exclusive: ['project', 'strict-precheck', 'strict-gate'],
+    }),
     'strict-gate': Flags.boolean({
       description:
         'block a commit until the five quality-gate questions are answered yes (`dstack gate answer`)',
     }),
   }
 
-  async run(): Promise<InstallResult & { launcher: string }> {
+  async run(): Promise<(InstallResult | { changed: false }) & { launcher: string }> {
     const { flags } = await this.parse(HooksInstall)
+    const launcher = installThisLauncher()
+    if (flags['launcher-only']) {
+      this.say(`launcher: ${launcher} (the dstack plugin's hooks run it; settings.json left alone)`)
+      return { changed: false, launcher }
+    }
     const { path, launcher: how, backupDir } = hookTarget(flags.project)
-    const entry = fileURLToPath(new URL('../../../bin/run.js', import.meta.url))
-    const hookEntry = fileURLToPath(new URL('../../../bin/hook.cjs', import.meta.url))
-    const launcher = installLauncher({ node: process.execPath, entry, hookEntry })
     const specs = dstackHookSpecs(how, {
       strictPrecheck: flags['strict-precheck'],
       strictGate: flags['strict-gate'],

@@ -1,5 +1,6 @@
 import { bundleRoot, type InstallReport, installBundle, installTarget, readBundle } from '@dstack/skills'
 import { DstackCommand } from '../../lib/command.ts'
+import { installThisLauncher } from '../../lib/settings-path.ts'
 import { scopeFlags } from '../../lib/skills.ts'
 
 export default class SkillsInstall extends DstackCommand {
@@ -20,11 +21,14 @@ Exit codes: 0 installed or already current, 2 bad flags, 3 settings.json is not 
 
   async run(): Promise<InstallReport> {
     const { flags } = await this.parse(SkillsInstall)
+    // The shim runs dstack through the launcher (never a `dstack` found on PATH).
+    installThisLauncher()
     const report = installBundle(readBundle(bundleRoot()), installTarget(flags.project ? 'project' : 'user'))
     this.say(
       `${report.target.claudeDir}: ${report.written.length} file(s) written, ${report.unchanged} already current` +
         `${report.backedUp.length ? `, ${report.backedUp.length} moved aside (${report.backedUp.join(', ')})` : ''}` +
-        `, hooks ${report.hooksChanged ? 'updated' : 'current'}`,
+        `${report.keptModified.length ? `, kept (edited since install): ${report.keptModified.join(', ')}` : ''}` +
+        `, hooks ${report.hooksLeft ? 'left as `dstack hooks install` set them' : report.hooksChanged ? 'updated' : 'current'}`,
     )
     return report
   }
