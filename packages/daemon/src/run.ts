@@ -16,6 +16,9 @@ export interface RunCommandOptions {
   /** Kill what the command left running in its process group when it exits; default true. A step that starts a
    *  service in the background (`nohup ./server &`) passes false. */
   killLeftovers?: boolean
+  /** Kill it when this process gets SIGINT/SIGTERM/SIGHUP or exits; default true. False for work that must finish
+   *  once started (a deploy's rollback): a timeout or `signal` still stops it. */
+  killOnSignal?: boolean
   /** Called with each chunk of output as it arrives (progress, logs). */
   onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void
 }
@@ -138,7 +141,7 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions =
       startError = (error as Error).message
       return finish()
     }
-    if (child.pid !== undefined) live.add(child.pid)
+    if (child.pid !== undefined && options.killOnSignal !== false) live.add(child.pid)
     for (const stream of ['stdout', 'stderr'] as const) {
       child[stream]!.setEncoding('utf8').on('data', (chunk: string) => {
         out[stream] = (out[stream] + chunk).slice(-max)

@@ -16,6 +16,8 @@ export interface PreparedDeploy {
   env: ResolvedEnv
   state: TargetState
   plan: DeployPlan
+  /** Whether the plan applies migrations with --force (kept for re-planning a later host). */
+  force: boolean
 }
 
 export interface PrepareOptions {
@@ -54,7 +56,14 @@ export async function prepareDeploy(
   try {
     for (const host of hosts) {
       const target = openTarget(host, service.ssh)
-      prepared.push({ service, target, env, state: null as never, plan: null as never })
+      prepared.push({
+        service,
+        target,
+        env,
+        state: null as never,
+        plan: null as never,
+        force: Boolean(options.force),
+      })
       const state = await inspectTarget(target, service, {
         pgEnv: database ? pgEnv(database) : undefined,
         signal: options.signal,
@@ -110,7 +119,9 @@ export async function runPrepared(
 ): Promise<DeployReport[]> {
   const reports: DeployReport[] = []
   try {
-    for (const p of prepared) {
+    for (const [i, p] of prepared.entries()) {
+      // Hosts may share one database: a later host's pending migrations are read again after the earlier ones ran.
+      if (i > 0 && p.plan.action === 'deploy' && p.service.migrations) await replan(p)
       const report = await runDeploy(p.plan, p.target, p.service, { ...options, env: p.env })
       reports.push(report)
       if (report.outcome !== 'deployed') break
@@ -119,6 +130,12 @@ export async function runPrepared(
     await closeAll(prepared)
   }
   return reports
+}
+
+async function replan(p: PreparedDeploy): Promise<void> {
+  const database = p.env.values[p.service.migrations!.database_env]
+  p.state = await inspectTarget(p.target, p.service, { pgEnv: database ? pgEnv(database) : undefined })
+  p.plan = await planDeploy(p.service, p.target, p.state, { force: p.force })
 }
 
 /** Closes the targets of prepared deploys (their SSH connections). */

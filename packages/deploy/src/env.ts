@@ -74,6 +74,7 @@ export function envFileText(values: Record<string, string>): string {
  */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text
-  for (const secret of secrets) out = out.replaceAll(secret, '***')
+  // Longest first: a secret that starts with a shorter one must not leave its tail behind.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.replaceAll(secret, '***')
   return out
 }

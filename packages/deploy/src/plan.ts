@@ -402,14 +402,19 @@ function migrateStep(migrations: Migration[], dir: string, release: string, time
 
 function restartSteps(service: Service, release: string, id: string, verb: string): Step[] {
   if (service.systemd) {
-    const sudo = service.systemd.sudo ? ['sudo', '-n'] : []
     return [
       {
         id,
         kind: 'restart',
         title: `${verb} ${service.systemd.unit} (systemd)`,
         on: 'target',
-        argv: [...sudo, ...script(SYSTEMD_RESTART, 'systemd', service.systemd.unit)],
+        argv: script(
+          SYSTEMD_RESTART,
+          'systemd',
+          service.systemd.unit,
+          ...(service.systemd.sudo ? ['sudo'] : []),
+        ),
+        timeoutMs: 120_000,
       },
     ]
   }

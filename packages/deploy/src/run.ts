@@ -145,19 +145,24 @@ export async function runDeploy(
       reached.add('switched')
     }
     if (step.kind === 'restart') reached.add('restarted')
+    // A /load that timed out may still have been applied: loading the previous config again is harmless.
+    if (step.kind === 'caddy' && !/exit 22\b/.test(run.error ?? '')) reached.add('reloaded')
     if (run.status === 'ok') {
       if (step.kind === 'lock') {
         locked = true
         lockedAt = performance.now()
       }
-      if (step.kind === 'caddy') reached.add('reloaded')
       continue
     }
     if (step.kind === 'lock') {
-      report.outcome = run.exitCode === LOCKED_EXIT || run.exitCode === MOVED_EXIT ? 'refused' : 'aborted'
+      const refused = run.exitCode === LOCKED_EXIT || run.exitCode === MOVED_EXIT
+      report.outcome = refused ? 'refused' : 'aborted'
       report.reason = `lock: ${run.error}`
       report.failedStep = step.id
       report.serving = plan.previous
+      // Another failure (a dropped connection, Ctrl-C) may come after the lock was taken: give back ours, if it is.
+      const unlock = plan.finish.find((s) => s.kind === 'unlock')
+      if (!refused && unlock) report.finish.push(await runStep(context, unlock, undefined, true))
       return done()
     }
     fail(report, step, run.error ?? 'failed')
@@ -171,10 +176,11 @@ export async function runDeploy(
     for (const step of plan.rollback) {
       if (!reached.has(step.when)) continue
       options.onStart?.(step, 'rollback')
-      const run = await runStep(context, step)
+      const run = await runStep(context, step, undefined, true)
       report.rollback.push(run)
       options.onStep?.(run, 'rollback')
-      if (run.status === 'failed') {
+      // An unused upload that could not be removed changes nothing about what serves.
+      if (run.status === 'failed' && step.kind !== 'cleanup') {
         report.outcome = 'failed'
         report.serving = null
         report.reason = `${report.reason}; rollback step ${step.id} failed too: ${run.error}`
@@ -191,7 +197,7 @@ export async function runDeploy(
   for (const step of plan.finish) {
     if (!locked) break
     options.onStart?.(step, 'finish')
-    const run = await runStep(context, step)
+    const run = await runStep(context, step, undefined, true)
     report.finish.push(run)
     options.onStep?.(run, 'finish')
   }
@@ -213,7 +219,12 @@ interface StepContext {
   history: string
 }
 
-async function runStep(context: StepContext, step: Step, signal?: AbortSignal): Promise<StepRun> {
+async function runStep(
+  context: StepContext,
+  step: Step,
+  signal?: AbortSignal,
+  uninterruptible = false,
+): Promise<StepRun> {
   const command = describeStep(context.target, step)
   const started = performance.now()
   const shown = (text: string) => redact(text, context.secrets).slice(-OUTPUT_TAIL)
@@ -243,7 +254,7 @@ async function runStep(context: StepContext, step: Step, signal?: AbortSignal): 
   }
 
   let result: CommandResult
-  let producer: { done: Promise<string | null> } | null = null
+  let producer: ReturnType<typeof startTar> | null = null
   if (step.on === 'local') {
     result = await runCommand(step.argv!, {
       cwd: step.cwd,
@@ -264,12 +275,21 @@ async function runStep(context: StepContext, step: Step, signal?: AbortSignal): 
     } catch (error) {
       return finish('failed', null, '', (error as Error).message)
     }
-    result = await context.target.exec(step.argv!, { input, timeoutMs: step.timeoutMs, signal })
+    result = await context.target.exec(step.argv!, {
+      input,
+      timeoutMs: step.timeoutMs,
+      signal,
+      uninterruptible,
+    })
   }
   const output = `${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}`.trim()
+  // A receiver that stopped reading leaves tar blocked on a full pipe: stop it, so the deploy goes on to roll back.
+  if (producer && result.exitCode !== 0) producer.kill()
   const producerError = producer ? await producer.done : null
   if (result.exitCode === 0 && !producerError) return finish('ok', 0, output, null)
-  return finish('failed', result.exitCode, output, explain(context.target, result, producerError))
+  // The receiving side's failure says more (a dropped connection) than tar's broken pipe.
+  const why = explain(context.target, result, result.exitCode !== 0 ? null : producerError)
+  return finish('failed', result.exitCode, output, why)
 }
 
 /** Why a command failed, in one line a person at 3 AM can act on. */
@@ -293,11 +313,11 @@ function lastLines(text: string, n = 6): string {
   return text.trim().split('\n').slice(-n).join(' | ')
 }
 
-/** A local tar writing to a pipe; `done` is null when it succeeded, else why not. */
+/** A local tar writing to a pipe; `done` is null when it succeeded, else why not; `kill` stops it. */
 function startTar(
   argv: string[],
   cwd: string,
-): { stdout: NodeJS.ReadableStream; done: Promise<string | null> } {
+): { stdout: NodeJS.ReadableStream; done: Promise<string | null>; kill: () => void } {
   const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (c: string) => {
@@ -309,7 +329,7 @@ function startTar(
       resolve(code === 0 ? null : `packing the artifact failed (tar exit ${code}): ${lastLines(stderr)}`),
     )
   })
-  return { stdout: child.stdout, done }
+  return { stdout: child.stdout, done, kill: () => child.kill('SIGKILL') }
 }
 
 function databaseUrl(service: Service, env: ResolvedEnv): string {

@@ -120,19 +120,24 @@ alive() { [ -e "/proc/$1" ] && ! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | gr
 if [ -f "$run/$name.pid" ]; then
   read -r pid since <"$run/$name.pid" || true
   if [ -n "\${pid:-}" ] && alive "$pid" && [ "$(started "$pid")" = "\${since:-}" ]; then
-    kill -TERM "$pid" 2>/dev/null
+    # The whole process group: the service was started as a session leader, so its workers go too.
+    kill -TERM -- -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
     waited=0
     while alive "$pid" && [ "$waited" -lt "$grace_ms" ]; do sleep 0.05; waited=$((waited + 50)); done
-    if alive "$pid"; then kill -KILL "$pid" 2>/dev/null; echo "stopped $pid (killed after $grace_ms ms)"; else echo "stopped $pid"; fi
+    if alive "$pid"; then
+      kill -KILL -- -"$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+      waited=0; while alive "$pid" && [ "$waited" -lt 5000 ]; do sleep 0.05; waited=$((waited + 50)); done
+      echo "stopped $pid (killed after $grace_ms ms)"
+    else echo "stopped $pid"; fi
   fi
   rm -f "$run/$name.pid"
 fi
 [ "$mode" = stop ] && exit 0
 cd "$dir" || exit 1
-if [ -f .env ]; then set -a; . ./.env; set +a; fi
 printf '\\n== %s start %s\\n' "$(date -u +%FT%TZ)" "$dir" >>"$log"
 from=$(wc -c <"$log")
-setsid "$@" >>"$log" 2>&1 </dev/null &
+# .env is loaded in the service's own shell (its keys never change this script), which then becomes the service.
+setsid sh -c 'if [ -f .env ]; then set -a; . ./.env; set +a; fi; exec "$@"' dstack-service "$@" >>"$log" 2>&1 </dev/null &
 pid=$!
 for i in 1 2 3 4 5 6; do [ -n "$(started "$pid")" ] && break; sleep 0.05; done
 printf '%s %s\\n' "$pid" "$(started "$pid")" >"$run/$name.pid"
@@ -141,6 +146,7 @@ while alive "$pid" && [ "$waited" -lt "$boot_ms" ]; do sleep 0.05; waited=$((wai
 if ! alive "$pid"; then
   echo "$name exited at boot; its log ends:" >&2
   tail -c +$((from + 1)) "$log" | tail -n 20 >&2
+  kill -KILL -- -"$pid" 2>/dev/null # a child it left (a service that daemonizes is not supported)
   rm -f "$run/$name.pid"
   exit 1
 fi
@@ -150,10 +156,12 @@ echo "started $name as pid $pid"`
 export const PROCESS_STATUS = `pidf="$1/.dstack/run/$2.pid"
 if [ -f "$pidf" ] && read -r pid since <"$pidf" && [ -e "/proc/$pid" ] && [ "$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f20)" = "$since" ]; then echo "running $pid"; else echo stopped; fi`
 
-/** systemd <unit> — restart, then make sure it stayed up; on failure print its status and journal tail. */
-export const SYSTEMD_RESTART = `systemctl restart "$1" || { systemctl status --no-pager -n 20 "$1" >&2; exit 1; }
+/** systemd <unit> [sudo] — restart, then make sure it stayed up (every systemctl through `sudo -n` with `sudo`, so a
+ *  sudoers rule for systemctl alone is enough); on failure print its status. */
+export const SYSTEMD_RESTART = `s=; [ "$2" = sudo ] && s='sudo -n'
+$s systemctl restart "$1" || { $s systemctl status --no-pager -n 20 "$1" >&2; exit 1; }
 sleep 0.3
-systemctl is-active --quiet "$1" || { echo "$1 is not active after the restart" >&2; systemctl status --no-pager -n 20 "$1" >&2; exit 1; }
+$s systemctl is-active --quiet "$1" || { echo "$1 is not active after the restart" >&2; $s systemctl status --no-pager -n 20 "$1" >&2; exit 1; }
 echo "$1 restarted"`
 
 /** with-pg — exports the PG* lines on stdin (the connection, password included) and runs argv with them. */
@@ -161,7 +169,7 @@ export const WITH_PG = `while IFS= read -r kv; do case $kv in PG*=*) export "$kv
 exec "$@"`
 
 /** backup <file> — pg_dump (custom format) of the database named by the PG* environment into <file>. */
-export const BACKUP = `mkdir -p "\${1%/*}" && exec pg_dump --format=custom --no-password --file="$1"`
+export const BACKUP = `umask 077 && mkdir -p "\${1%/*}" && exec pg_dump --format=custom --no-password --file="$1"`
 
 /**
  * prune <root> <keep> <keep-name…> — removes the oldest releases beyond <keep>, never one of the names given (the

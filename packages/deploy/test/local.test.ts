@@ -179,6 +179,29 @@ describe('fault cases: the previous release keeps serving', () => {
     await expectPreviousServing(f, report, '1.0.0')
   })
 
+  it('an upload the target stops reading fails the step instead of hanging the deploy (tar is stopped)', async () => {
+    const f = await fleet()
+    await f.deploy()
+    // 8 MB in the artifact (far more than a pipe holds), and a target whose receiving side fails at once.
+    f.service.build = ['sh build.sh', 'head -c 8000000 /dev/zero > dist/blob']
+    f.write()
+    const releases = join(f.root, 'releases')
+    execFileSync('mv', [releases, `${releases}.real`])
+    writeFileSync(releases, 'not a directory\n')
+    try {
+      await f.repo.setVersion('2.0.0')
+      const report = await f.deploy()
+      expect(report.outcome).toBe('aborted')
+      expect(report.failedStep).toBe('upload')
+      expect(report.reason).toMatch(/upload: exit \d+: .*(Not a directory|File exists)/)
+      expect(existsSync(join(f.root, '.dstack', 'lock'))).toBe(false)
+    } finally {
+      execFileSync('rm', [releases])
+      execFileSync('mv', [`${releases}.real`, releases])
+    }
+    expect(await f.get()).toBe('200 ok 1.0.0')
+  })
+
   it('the first release failing leaves nothing running and says there was nothing to go back to', async () => {
     const f = await fleet()
     await f.repo.setVersion('1.0.0', 'crash')

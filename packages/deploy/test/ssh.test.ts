@@ -1,11 +1,12 @@
 // The SSH target against a real sshd (Debian's, on a loopback port, with a generated key): arguments arrive exactly
 // as given, a whole deploy uses one connection, and a connection that drops mid-deploy ends like any other failure —
 // previous release serving, lock released, a report that says why.
+import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir } from '@dstack/git/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { formatReport, LocalTarget, SshTarget, type Target } from '../src/index.ts'
+import { formatReport, LocalTarget, runPrepared, SshTarget, type Target } from '../src/index.ts'
 import { type Fleet, makeFleet } from './support/fleet.ts'
 import { freePort, until } from './support/processes.ts'
 import { type Sshd, startSshd } from './support/sshd.ts'
@@ -134,6 +135,32 @@ describe('a deploy over ssh', () => {
     expect(f.current()).toBe(report.previous)
     expect(await f.get()).toBe('200 ok 1.0.0')
     expect(existsSync(join(f.root, '.dstack', 'lock'))).toBe(false)
+  })
+
+  it('two hosts sharing one database: the second host does not apply the migrations again', async () => {
+    const pg = process.env.DSTACK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+    const database = `dstack_deploy_hosts_${process.pid}_${Date.now()}`
+    execFileSync('psql', ['-X', '-q', pg, '-c', `create database ${database}`])
+    try {
+      const f = await sshFleet({
+        hosts: ['local', `ssh://${sshd.user}@127.0.0.1:${sshd.port}`],
+        migrations: { dir: 'migrations' },
+        env: { PORT: '0', DATABASE_URL: pg.replace(/\/[^/]*$/, `/${database}`) },
+      })
+      f.service.env = { PORT: String(f.port), DATABASE_URL: pg.replace(/\/[^/]*$/, `/${database}`) }
+      f.write()
+      await f.repo.addMigration('0001_items.sql', 'create table items (id int primary key);\n')
+      const reports = await runPrepared(await f.prepare())
+      expect(reports.map((r) => [r.target, r.outcome])).toEqual([
+        ['local', 'deployed'],
+        [`ssh://${sshd.user}@127.0.0.1:${sshd.port}`, 'deployed'],
+      ])
+      expect(reports[0]!.migrations.pending).toEqual(['0001_items.sql'])
+      expect(reports[1]!.migrations.pending).toEqual([])
+      expect(await f.get()).toBe('200 ok 1.0.0')
+    } finally {
+      execFileSync('psql', ['-X', '-q', pg, '-c', `drop database if exists ${database} with (force)`])
+    }
   })
 
   it('a host that cannot be reached fails the plan with ssh’s reason, before anything runs', async () => {

@@ -13,7 +13,8 @@ export class LocalTarget implements Target {
 
   exec(argv: readonly string[], options: ExecOptions = {}) {
     // A service started by a step detaches with setsid, so killing what the step left in its group is safe.
-    return runCommand(argv, { ...options, cwd: '/' })
+    const { uninterruptible, ...rest } = options
+    return runCommand(argv, { ...rest, cwd: '/', killOnSignal: !uninterruptible })
   }
 
   describe(argv: readonly string[]): string[] {

@@ -61,7 +61,8 @@ export class SshTarget implements Target {
 
   exec(argv: readonly string[], options: ExecOptions = {}) {
     // The shared master outlives this call on purpose (it is ended by close, or by ControlPersist when idle).
-    return runCommand(this.describe(argv), { ...options, killLeftovers: false })
+    const { uninterruptible, ...rest } = options
+    return runCommand(this.describe(argv), { ...rest, killLeftovers: false, killOnSignal: !uninterruptible })
   }
 
   describe(argv: readonly string[]): string[] {

@@ -5,6 +5,8 @@ export interface ExecOptions {
   input?: string | NodeJS.ReadableStream
   timeoutMs?: number
   signal?: AbortSignal
+  /** Not killed when this process gets Ctrl-C (a rollback or unlock must finish once started). */
+  uninterruptible?: boolean
 }
 
 /**
