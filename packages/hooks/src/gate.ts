@@ -4,7 +4,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, isAbsolute, join } from 'node:path'
 import { runGit } from '@dstack/git'
-import { z } from 'zod'
 import { gitCalls } from './git-calls.ts'
 import type { HookInput } from './input.ts'
 import type { HookResult } from './runtime.ts'
@@ -34,20 +33,38 @@ export const GATE_QUESTIONS = [
 
 export type GateKey = (typeof GATE_QUESTIONS)[number]['key']
 
-const answersSchema = z.strictObject({
-  tree: z.string().regex(/^[0-9a-f]{40,64}$/),
-  answers: z.strictObject({
-    tests: z.boolean(),
-    verified: z.boolean(),
-    scope: z.boolean(),
-    docs: z.boolean(),
-    reversible: z.boolean(),
-  }),
-  note: z.string().max(2000).nullable(),
-  at: z.string(),
-})
+/** The answers recorded for one staged tree (.git/dstack/gate.json). */
+export interface GateAnswers {
+  tree: string
+  answers: Record<GateKey, boolean>
+  note: string | null
+  at: string
+}
 
-export type GateAnswers = z.infer<typeof answersSchema>
+const sameKeys = (value: object, keys: readonly string[]) =>
+  Object.keys(value).length === keys.length && keys.every((k) => Object.hasOwn(value, k))
+
+/**
+ * `value` as GateAnswers, or null when it is not exactly that shape. Checked by hand, not with zod: the gate runs in
+ * the PreToolUse hook, whose bundle must stay free of zod (~35 ms to load, on every tool call).
+ */
+function asGateAnswers(value: unknown): GateAnswers | null {
+  if (typeof value !== 'object' || value === null || !sameKeys(value, ['tree', 'answers', 'note', 'at']))
+    return null
+  const v = value as Record<string, unknown>
+  const answers = v.answers as Record<string, unknown> | null
+  const keys = GATE_QUESTIONS.map((q) => q.key)
+  const ok =
+    typeof v.tree === 'string' &&
+    /^[0-9a-f]{40,64}$/.test(v.tree) &&
+    typeof answers === 'object' &&
+    answers !== null &&
+    sameKeys(answers, keys) &&
+    keys.every((k) => typeof answers[k] === 'boolean') &&
+    (v.note === null || (typeof v.note === 'string' && v.note.length <= 2000)) &&
+    typeof v.at === 'string'
+  return ok ? (value as GateAnswers) : null
+}
 
 export interface GateCheck {
   passed: boolean
@@ -88,12 +105,8 @@ export async function recordGateAnswers(
   answers: Record<GateKey, boolean>,
   note: string | null = null,
 ): Promise<GateAnswers> {
-  const record = answersSchema.parse({
-    tree: await stagedTree(repo),
-    answers,
-    note,
-    at: new Date().toISOString(),
-  })
+  const record = asGateAnswers({ tree: await stagedTree(repo), answers, note, at: new Date().toISOString() })
+  if (!record) throw new TypeError('gate answers: five yes/no answers and a note of at most 2,000 characters')
   const file = await gateFile(repo)
   mkdirSync(dirname(file), { recursive: true })
   const tmp = `${file}.${process.pid}.tmp`
@@ -113,8 +126,8 @@ export async function checkGate(repo: string): Promise<GateCheck> {
   const tree = await stagedTree(repo)
   let answers: GateAnswers | null = null
   try {
-    const parsed = answersSchema.safeParse(JSON.parse(readFileSync(await gateFile(repo), 'utf8')))
-    if (parsed.success && parsed.data.tree === tree) answers = parsed.data
+    const recorded = asGateAnswers(JSON.parse(readFileSync(await gateFile(repo), 'utf8')))
+    if (recorded?.tree === tree) answers = recorded
   } catch {
     // none recorded (or unreadable): the questions are open
   }

@@ -215,6 +215,9 @@ export async function runHook(
           strict: options.strictGate === true || env.DSTACK_GATE === 'strict',
         })
         if (gate.exitCode !== 0) return gate
+        // The brain-reading pre-check is loaded only for a line that really pushes (not for every commit).
+        const command = toolString(input, 'command')
+        if (input.tool_name !== 'Bash' || !command || !input.cwd || !gitPush(command, input.cwd)) return gate
         const { prePush } = await heavyPath()
         const strict = options.strict === true || env.DSTACK_PRECHECK === 'strict'
         return mergeContext(gate, await prePush(input, env, { strict, push: gitPush }))
