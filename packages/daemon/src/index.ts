@@ -19,4 +19,5 @@ export {
   spawnDetached,
 } from './process.ts'
 export { type CommandResult, type RunCommandOptions, runCommand } from './run.ts'
+export { shellQuote, singleQuote } from './shell.ts'
 export { type WaitForOptions, waitFor } from './wait.ts'

@@ -1,7 +1,7 @@
 import { dirname, relative } from 'node:path'
 import { buildGraph, orderRepos } from '@dstack/repo-graph'
 import { type DeployFile, resolveService, type Service } from './config.ts'
-import { type ResolvedEnv, resolveEnv } from './env.ts'
+import { databaseUrl, type ResolvedEnv, resolveEnv } from './env.ts'
 import { NotFoundError } from './errors.ts'
 import { pgEnv } from './migrations.ts'
 import { type DeployPlan, planDeploy, planRollback } from './plan.ts'
@@ -49,7 +49,7 @@ export async function prepareDeploy(
   const service = resolveService(file, name)
   const hosts = serviceHosts(service, options.host)
   const env = resolveEnv(service, dirname(file.path))
-  const database = service.migrations ? env.values[service.migrations.database_env] : undefined
+  const database = databaseUrl(service, env)
   if (service.migrations && !database)
     throw new Error(`${name}: migrations need ${service.migrations.database_env} in env or secrets`)
   const prepared: PreparedDeploy[] = []
@@ -133,7 +133,7 @@ export async function runPrepared(
 }
 
 async function replan(p: PreparedDeploy): Promise<void> {
-  const database = p.env.values[p.service.migrations!.database_env]
+  const database = databaseUrl(p.service, p.env)
   p.state = await inspectTarget(p.target, p.service, { pgEnv: database ? pgEnv(database) : undefined })
   p.plan = await planDeploy(p.service, p.target, p.state, { force: p.force })
 }

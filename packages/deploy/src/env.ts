@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { singleQuote } from '@dstack/daemon'
 import type { Service } from './config.ts'
 
 /** The service's environment, resolved on this machine: settings plus secrets read from their sources. */
@@ -50,7 +51,28 @@ export function resolveEnv(
     values[name] = value
     if (value.length >= 4) secretValues.push(value)
   }
-  return { values, secretValues }
+  // The database URL and its password are secrets even when given as a plain setting.
+  const database = databaseUrl(service, { values, secretValues })
+  if (database) {
+    secretValues.push(database)
+    try {
+      const password = decodeURIComponent(new URL(database).password)
+      if (password.length >= 4) secretValues.push(password)
+    } catch {
+      // not a URL: pgEnv says so when migrations run
+    }
+  }
+  return { values, secretValues: [...new Set(secretValues)] }
+}
+
+/**
+ * The postgres:// URL migrations use (the `migrations.database_env` variable of env or secrets), or null.
+ *
+ * @example
+ * databaseUrl(service, resolveEnv(service, '/opt')) // 'postgres://app:…@127.0.0.1:5432/shop'
+ */
+export function databaseUrl(service: Service, env: ResolvedEnv): string | null {
+  return service.migrations ? (env.values[service.migrations.database_env] ?? null) : null
 }
 
 /**
@@ -62,7 +84,7 @@ export function resolveEnv(
  */
 export function envFileText(values: Record<string, string>): string {
   return Object.entries(values)
-    .map(([k, v]) => `${k}='${v.replaceAll("'", `'\\''`)}'\n`)
+    .map(([k, v]) => `${k}=${singleQuote(v)}\n`)
     .join('')
 }
 

@@ -17,7 +17,7 @@ export {
   runPrepared,
   serviceHosts,
 } from './deploy.ts'
-export { envFileText, type ResolvedEnv, redact, resolveEnv, SecretError } from './env.ts'
+export { databaseUrl, envFileText, type ResolvedEnv, redact, resolveEnv, SecretError } from './env.ts'
 export { NotFoundError, UsageError } from './errors.ts'
 export {
   type BreakingChange,

@@ -4,7 +4,7 @@ import { type CommandResult, runCommand } from '@dstack/daemon'
 import { withoutRepoEnv } from '@dstack/git'
 import { checkHealth } from '@dstack/repo-graph'
 import type { Service } from './config.ts'
-import { envFileText, type ResolvedEnv, redact } from './env.ts'
+import { databaseUrl, envFileText, type ResolvedEnv, redact } from './env.ts'
 import { pgEnv } from './migrations.ts'
 import { type DeployPlan, describeStep, type Reached, type Step } from './plan.ts'
 import { LOCKED_EXIT, MOVED_EXIT } from './scripts.ts'
@@ -89,7 +89,7 @@ export async function runDeploy(
 ): Promise<DeployReport> {
   const startedAt = new Date()
   const started = performance.now()
-  const secrets = [...options.env.secretValues, ...databaseSecrets(service, options.env)]
+  const secrets = options.env.secretValues
   const context: StepContext = { plan, target, service, options, secrets, history: '' }
   const report: DeployReport = {
     schema: 'dstack.deploy-report/v1',
@@ -270,8 +270,14 @@ async function runStep(
         producer = tar
         input = tar.stdout
       } else if (step.stdin?.kind === 'env') input = envFileText(context.options.env.values)
-      else if (step.stdin?.kind === 'pg') input = pgEnv(databaseUrl(context.service, context.options.env))
-      else if (step.stdin?.kind === 'history') input = context.history
+      else if (step.stdin?.kind === 'pg') {
+        const url = databaseUrl(context.service, context.options.env)
+        if (!url)
+          throw new Error(
+            `migrations need ${context.service.migrations?.database_env}, which is in neither env nor secrets`,
+          )
+        input = pgEnv(url)
+      } else if (step.stdin?.kind === 'history') input = context.history
     } catch (error) {
       return finish('failed', null, '', (error as Error).message)
     }
@@ -330,26 +336,6 @@ function startTar(
     )
   })
   return { stdout: child.stdout, done, kill: () => child.kill('SIGKILL') }
-}
-
-function databaseUrl(service: Service, env: ResolvedEnv): string {
-  const name = service.migrations?.database_env ?? 'DATABASE_URL'
-  const url = env.values[name]
-  if (!url) throw new Error(`migrations need ${name}, which is in neither env nor secrets`)
-  return url
-}
-
-/** The database password and URL are secrets even when given as a plain setting. */
-function databaseSecrets(service: Service, env: ResolvedEnv): string[] {
-  if (!service.migrations) return []
-  const url = env.values[service.migrations.database_env]
-  if (!url) return []
-  try {
-    const password = decodeURIComponent(new URL(url).password)
-    return password.length >= 4 ? [url, password] : [url]
-  } catch {
-    return [url]
-  }
 }
 
 function historyOf(report: DeployReport): HistoryEntry {

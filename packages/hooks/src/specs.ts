@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { dstackHome } from '@dstack/config/paths'
+import { singleQuote } from '@dstack/daemon'
 import type { HookSpec } from './settings/install.ts'
 
 /** The file tools whose edits are logged (MultiEdit for older Claude Code versions). */
@@ -16,7 +17,7 @@ export type Launcher = { kind: 'path'; path: string } | { kind: 'per-user' } | {
 export const PLUGIN_LAUNCHER = '${CLAUDE_PLUGIN_ROOT}/bin/dstack'
 
 function launchCommand(launcher: Exclude<Launcher, { kind: 'plugin' }>, args: string): string {
-  if (launcher.kind === 'path') return `${shellQuote(launcher.path)} ${args}`
+  if (launcher.kind === 'path') return `${singleQuote(launcher.path)} ${args}`
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, expanded by sh
   const path = '"${DSTACK_HOME:-$HOME/.dstack}/bin/dstack"'
   // Without dstack, still drain stdin: a hook that leaves its input unread can hit EPIPE, shown as a hook error.
@@ -89,11 +90,6 @@ export function dstackHookSpecs(
   ]
 }
 
-/** Single-quotes a string for sh. */
-function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`
-}
-
 /**
  * Writes the launcher hooks run: `<DSTACK_HOME>/bin/dstack`, a small sh script that execs this Node (22+, by
  * absolute path, so the Node 20 a hook's PATH may find is never used) on the CLI entry — or, for `hook …`, on the
@@ -108,12 +104,12 @@ export function installLauncher(
 ): string {
   const dir = join(dstackHome(env), 'bin')
   const path = join(dir, 'dstack')
-  const node = shellQuote(target.node)
+  const node = singleQuote(target.node)
   const script = [
     '#!/bin/sh',
     '# Written by `dstack hooks install`: runs dstack with the Node it was installed with.',
-    ...(target.hookEntry ? [`[ "$1" = hook ] && exec ${node} ${shellQuote(target.hookEntry)} "$@"`] : []),
-    `exec ${node} ${shellQuote(target.entry)} "$@"`,
+    ...(target.hookEntry ? [`[ "$1" = hook ] && exec ${node} ${singleQuote(target.hookEntry)} "$@"`] : []),
+    `exec ${node} ${singleQuote(target.entry)} "$@"`,
     '',
   ].join('\n')
   let current: string | null = null
