@@ -13,7 +13,7 @@ import {
 import { homedir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { findRepo } from '@dstack/git'
-import { dstackHookSpecs, hooksStatus, installHooks, uninstallHooks } from '@dstack/hooks'
+import { canonicalJson, dstackHookSpecs, hooksStatus, installHooks, uninstallHooks } from '@dstack/hooks'
 import { z } from 'zod'
 import { PLUGIN_ROOT, SHIM } from './build.ts'
 import type { Bundle } from './sources.ts'
@@ -319,22 +319,11 @@ function sameJson(a: string, b: string): boolean {
     const value = JSON.parse(text) as Record<string, unknown>
     if (value.hooks && typeof value.hooks === 'object' && Object.keys(value.hooks).length === 0)
       delete value.hooks
-    return JSON.stringify(sortKeys(value))
+    return canonicalJson(value)
   }
   try {
     return normal(a) === normal(b)
   } catch {
     return false
   }
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys)
-  if (value && typeof value === 'object')
-    return Object.fromEntries(
-      Object.entries(value)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, v]) => [k, sortKeys(v)]),
-    )
-  return value
 }

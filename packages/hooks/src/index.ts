@@ -28,6 +28,7 @@ export {
   SettingsFileError,
   uninstallHooks,
 } from './settings/install.ts'
+export { canonicalJson } from './settings/json.ts'
 export { dstackHookSpecs, EDIT_MATCHER, installLauncher, type Launcher, PLUGIN_LAUNCHER } from './specs.ts'
 export {
   EDIT_TOOLS,

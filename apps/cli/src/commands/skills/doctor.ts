@@ -44,10 +44,10 @@ Exit codes: 0 healthy, 2 bad flags, 6 at least one problem.`
     let installed: DoctorResult['installed'] = 'not installed'
     if (files) {
       const stale = files.filter((f) => f.state !== 'ok')
-      installed = stale.length === 0 && installedHooksCurrent(target) ? 'current' : 'outdated'
+      const hooksCurrent = installedHooksCurrent(target)
+      installed = stale.length === 0 && hooksCurrent ? 'current' : 'outdated'
       for (const f of stale) problems.push(`${target.claudeDir}/${f.path}: ${f.state}`)
-      if (!installedHooksCurrent(target))
-        problems.push(`${target.claudeDir}/settings.json: dstack's hooks are not current`)
+      if (!hooksCurrent) problems.push(`${target.claudeDir}/settings.json: dstack's hooks are not current`)
     }
     const cost = listingCost(bundle)
     this.say(
